@@ -1,0 +1,246 @@
+//! Connection limits and switches.
+//!
+//! Every bound on memory and work per connection is a field of [`Config`]:
+//! frame and message size, fragments per message, the threshold above which
+//! messages are delivered in chunks, and the handshake's header bytes and
+//! count. Setters clamp values to a safe minimum, so a `Config` is always
+//! usable; `docs/limits.md` explains each default.
+
+/// Limits and switches for one connection.
+///
+/// ```
+/// let config = hybi::Config::new()
+///     .max_message_size(16 << 20)
+///     .chunk_threshold(256 << 10);
+/// assert_eq!(config.get_max_message_size(), 16 << 20);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    max_frame_size: usize,
+    max_message_size: usize,
+    max_fragments: usize,
+    chunk_threshold: usize,
+    max_handshake_bytes: usize,
+    max_headers: usize,
+    read_buf_size: usize,
+    buffer_high_water: usize,
+    auto_pong: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Smallest handshake head we accept as a limit: a minimal valid request fits.
+const MIN_HANDSHAKE_BYTES: usize = 256;
+/// Smallest header-count limit: the mandatory handshake headers fit.
+const MIN_HEADERS: usize = 8;
+/// Smallest read window: one maximal control frame and a header fit.
+const MIN_READ_BUF: usize = 256;
+
+impl Config {
+    /// The defaults: 16 MiB frames, 64 MiB messages, 1 Mi fragments per
+    /// message, chunked delivery above 1 MiB, 16 KiB and 64 headers for the
+    /// handshake, 8 KiB reads, buffers shrunk above 64 KiB when idle,
+    /// automatic pongs.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 1 << 20,
+            chunk_threshold: 1 << 20,
+            max_handshake_bytes: 16 << 10,
+            max_headers: 64,
+            read_buf_size: 8 << 10,
+            buffer_high_water: 64 << 10,
+            auto_pong: true,
+        }
+    }
+
+    /// Largest frame payload accepted; larger headers fail with close 1009
+    /// before any payload is read. At least 125.
+    #[must_use]
+    pub const fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = if bytes < 125 { 125 } else { bytes };
+        self
+    }
+
+    /// Largest message accepted (sum of its fragments); checked from each
+    /// frame header, close 1009. At least 1.
+    #[must_use]
+    pub const fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = if bytes == 0 { 1 } else { bytes };
+        self
+    }
+
+    /// Most frames in one message; more fail with close 1009. At least 1.
+    #[must_use]
+    pub const fn max_fragments(mut self, count: usize) -> Self {
+        self.max_fragments = if count == 0 { 1 } else { count };
+        self
+    }
+
+    /// Messages longer than this are delivered as chunks of about this size
+    /// (`TextChunk`/`BinaryChunk` events with a `last` flag) instead of whole,
+    /// so the receive buffer never holds more than this much message data.
+    /// Set it to `usize::MAX` to always receive whole messages. At least 1.
+    #[must_use]
+    pub const fn chunk_threshold(mut self, bytes: usize) -> Self {
+        self.chunk_threshold = if bytes == 0 { 1 } else { bytes };
+        self
+    }
+
+    /// Largest handshake head (request line or status line plus headers);
+    /// a longer request is answered with HTTP 431. At least 256.
+    #[must_use]
+    pub const fn max_handshake_bytes(mut self, bytes: usize) -> Self {
+        self.max_handshake_bytes = if bytes < MIN_HANDSHAKE_BYTES {
+            MIN_HANDSHAKE_BYTES
+        } else {
+            bytes
+        };
+        self
+    }
+
+    /// Most headers in a handshake; more are answered with HTTP 431. At least 8.
+    #[must_use]
+    pub const fn max_headers(mut self, count: usize) -> Self {
+        self.max_headers = if count < MIN_HEADERS {
+            MIN_HEADERS
+        } else {
+            count
+        };
+        self
+    }
+
+    /// Spare room `read_buf` offers at least (when the memory bound allows).
+    /// At least 256.
+    #[must_use]
+    pub const fn read_buf_size(mut self, bytes: usize) -> Self {
+        self.read_buf_size = if bytes < MIN_READ_BUF {
+            MIN_READ_BUF
+        } else {
+            bytes
+        };
+        self
+    }
+
+    /// When a buffer is empty and its capacity exceeds this, it is released,
+    /// so a connection that saw one big message does not keep its memory.
+    #[must_use]
+    pub const fn buffer_high_water(mut self, bytes: usize) -> Self {
+        self.buffer_high_water = bytes;
+        self
+    }
+
+    /// Whether a received Ping is answered with a Pong automatically (the
+    /// Ping is reported either way). Default `true`.
+    #[must_use]
+    pub const fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// See [`max_frame_size`](Self::max_frame_size).
+    #[must_use]
+    pub const fn get_max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+    /// See [`max_message_size`](Self::max_message_size).
+    #[must_use]
+    pub const fn get_max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+    /// See [`max_fragments`](Self::max_fragments).
+    #[must_use]
+    pub const fn get_max_fragments(&self) -> usize {
+        self.max_fragments
+    }
+    /// See [`chunk_threshold`](Self::chunk_threshold).
+    #[must_use]
+    pub const fn get_chunk_threshold(&self) -> usize {
+        self.chunk_threshold
+    }
+    /// See [`max_handshake_bytes`](Self::max_handshake_bytes).
+    #[must_use]
+    pub const fn get_max_handshake_bytes(&self) -> usize {
+        self.max_handshake_bytes
+    }
+    /// See [`max_headers`](Self::max_headers).
+    #[must_use]
+    pub const fn get_max_headers(&self) -> usize {
+        self.max_headers
+    }
+    /// See [`read_buf_size`](Self::read_buf_size).
+    #[must_use]
+    pub const fn get_read_buf_size(&self) -> usize {
+        self.read_buf_size
+    }
+    /// See [`buffer_high_water`](Self::buffer_high_water).
+    #[must_use]
+    pub const fn get_buffer_high_water(&self) -> usize {
+        self.buffer_high_water
+    }
+    /// See [`auto_pong`](Self::auto_pong).
+    #[must_use]
+    pub const fn get_auto_pong(&self) -> bool {
+        self.auto_pong
+    }
+
+    /// Upper bound of the receive buffer's size while the caller drains
+    /// events before reading more: the larger of the handshake limit and the
+    /// assembled message (`chunk_threshold`, capped by `max_message_size`)
+    /// plus an incomplete character, header and control frame, plus one read.
+    #[must_use]
+    pub const fn max_receive_buffer(&self) -> usize {
+        let message = if self.chunk_threshold < self.max_message_size {
+            self.chunk_threshold
+        } else {
+            self.max_message_size
+        };
+        let frames = message
+            .saturating_add(3)
+            .saturating_add(crate::frame::MAX_HEADER_LEN + crate::frame::MAX_CONTROL_PAYLOAD);
+        let live = if frames > self.max_handshake_bytes {
+            frames
+        } else {
+            self.max_handshake_bytes
+        };
+        live.saturating_add(self.read_buf_size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_clamp_to_minimums() {
+        let c = Config::new()
+            .max_frame_size(0)
+            .max_message_size(0)
+            .max_fragments(0)
+            .chunk_threshold(0)
+            .max_handshake_bytes(1)
+            .max_headers(0)
+            .read_buf_size(0);
+        assert_eq!(c.get_max_frame_size(), 125);
+        assert_eq!(c.get_max_message_size(), 1);
+        assert_eq!(c.get_max_fragments(), 1);
+        assert_eq!(c.get_chunk_threshold(), 1);
+        assert_eq!(c.get_max_handshake_bytes(), 256);
+        assert_eq!(c.get_max_headers(), 8);
+        assert_eq!(c.get_read_buf_size(), 256);
+    }
+
+    #[test]
+    fn receive_bound_is_the_larger_of_handshake_and_message() {
+        let c = Config::new();
+        assert_eq!(c.max_receive_buffer(), (1 << 20) + 3 + 14 + 125 + (8 << 10));
+        let small = Config::new().chunk_threshold(100).max_handshake_bytes(4096);
+        assert_eq!(small.max_receive_buffer(), 4096 + (8 << 10));
+    }
+}

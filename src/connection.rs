@@ -1,0 +1,507 @@
+//! [`Connection`]: the public verbs, and [`Connection::split`] into halves.
+//!
+//! A connection is a receive core, a send core and the shared [`State`].
+//! Input (`read_buf`/`commit`, `receive`, `receive_eof`) feeds the receive
+//! core; `next_event` reads events from it; `send_*`, `close`, `accept` and
+//! `reject` write into the send core; `transmit`/`advance` drain it. Replies
+//! the peer is owed are written into the transmit buffer whenever the caller
+//! drains output or sends, so they are never lost and never reordered inside a
+//! frame. `split` lends the two sides separately, so an event borrowed from
+//! the receive buffer can be echoed without a copy.
+
+use alloc::boxed::Box;
+use core::cell::Cell;
+
+use crate::assemble::MessageKind;
+use crate::close::CloseCode;
+use crate::config::Config;
+use crate::error::{Error, UsageError};
+use crate::event::Event;
+use crate::frame::Opcode;
+use crate::handshake::{Accept, Reject};
+use crate::handshake::{AcceptKey, ClientRequest, Request, client, server};
+use crate::inbound::RxCore;
+use crate::outbound::TxCore;
+use crate::rng::MaskSource;
+use crate::state::{Input, State};
+
+/// Which end of the connection this engine is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Accepts the opening handshake; receives masked frames, sends unmasked.
+    Server,
+    /// Starts the opening handshake; sends masked frames, receives unmasked.
+    Client,
+}
+
+/// One WebSocket connection, sans I/O.
+///
+/// The caller moves bytes between the socket and the connection; see the
+/// crate documentation for the drive contract. Methods group as:
+/// - input: [`read_buf`](Self::read_buf) + [`commit`](Self::commit),
+///   [`receive`](Self::receive), [`receive_eof`](Self::receive_eof);
+/// - events: [`next_event`](Self::next_event);
+/// - commands: [`accept`](Self::accept), [`reject`](Self::reject),
+///   [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
+///   [`send_fragment`](Self::send_fragment), [`send_ping`](Self::send_ping),
+///   [`send_pong`](Self::send_pong), [`close`](Self::close);
+/// - output: [`transmit`](Self::transmit) + [`advance`](Self::advance);
+/// - queries: [`state`](Self::state), [`role`](Self::role),
+///   [`close_expected`](Self::close_expected).
+#[derive(Debug)]
+pub struct Connection {
+    rx: RxCore,
+    tx: TxCore,
+    state: Cell<State>,
+    role: Role,
+}
+
+impl Connection {
+    /// A server connection waiting for the client's handshake request.
+    ///
+    /// Call next: feed the request bytes, then drain `next_event` until
+    /// `Ok(None)`, then drain `transmit`.
+    #[must_use]
+    pub fn server(config: Config) -> Self {
+        Self {
+            rx: RxCore::new(Role::Server, config),
+            tx: TxCore::new(Role::Server, None, config.get_buffer_high_water()),
+            state: Cell::new(State::AwaitingRequest),
+            role: Role::Server,
+        }
+    }
+
+    /// A client connection with its handshake request queued, masking with
+    /// the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidHeader`] if the request has a field HTTP forbids.
+    ///
+    /// Call next: drain `transmit` (the request), then feed the response and
+    /// drain `next_event` until `Ok(None)`.
+    #[cfg(feature = "std")]
+    pub fn client(request: ClientRequest<'_>, config: Config) -> Result<Self, Error> {
+        Self::client_with_rng(request, config, Box::new(crate::rng::OsRandom::new()))
+    }
+
+    /// A client connection taking masks and its key from `rng`.
+    ///
+    /// `rng` MUST be unpredictable to the network for production use
+    /// (RFC 6455 §10.3); [`SeededRandom`](crate::SeededRandom) is for tests.
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidHeader`] if the request has a field HTTP forbids.
+    ///
+    /// Call next: drain `transmit` (the request), then feed the response and
+    /// drain `next_event` until `Ok(None)`.
+    pub fn client_with_rng(
+        request: ClientRequest<'_>,
+        config: Config,
+        rng: Box<dyn MaskSource>,
+    ) -> Result<Self, Error> {
+        request.check()?;
+        let mut tx = TxCore::new(Role::Client, Some(rng), config.get_buffer_high_water());
+        let mut nonce = [0u8; 16];
+        tx.random(&mut nonce);
+        let key = client::encode_key(nonce);
+        request.write(&mut tx.buf.data, &key);
+        let mut rx = RxCore::new(Role::Client, config);
+        rx.expect_response(AcceptKey::from_key(&key), request.offered_protocols());
+        Ok(Self {
+            rx,
+            tx,
+            state: Cell::new(State::AwaitingResponse),
+            role: Role::Client,
+        })
+    }
+
+    // ----- input ---------------------------------------------------------------
+
+    /// Spare room in the receive buffer to read socket bytes into; then call
+    /// [`commit`](Self::commit) with the count read.
+    ///
+    /// Offers at least `Config::read_buf_size` bytes. Reading here and
+    /// committing avoids the copy that [`receive`](Self::receive) makes.
+    #[must_use]
+    pub fn read_buf(&mut self) -> &mut [u8] {
+        self.rx.read_buf()
+    }
+
+    /// Marks `n` bytes written into [`read_buf`](Self::read_buf) as received
+    /// (clamped to its length).
+    ///
+    /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
+    pub fn commit(&mut self, n: usize) {
+        self.rx.commit(n);
+    }
+
+    /// Copies `bytes` from the socket in.
+    ///
+    /// Every byte is kept; the buffer grows if the caller feeds more than it
+    /// drains (the memory bound in `docs/limits.md` assumes events are drained
+    /// between reads).
+    ///
+    /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
+    pub fn receive(&mut self, bytes: &[u8]) {
+        self.rx.receive(bytes);
+    }
+
+    /// Records that the peer closed its side of the stream (a read returned 0).
+    ///
+    /// Events already buffered are still delivered; then, if the connection
+    /// was not closed with a Close frame, `next_event` reports
+    /// `Event::Close` with code 1006.
+    ///
+    /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
+    pub fn receive_eof(&mut self) {
+        self.rx.eof = true;
+    }
+
+    // ----- events --------------------------------------------------------------
+
+    /// The next event, or `Ok(None)` when more bytes are needed.
+    ///
+    /// The event borrows the receive buffer until the next call on this
+    /// connection; to send while holding it, use [`split`](Self::split).
+    ///
+    /// # Errors
+    /// A [`ProtocolError`](crate::ProtocolError) or
+    /// [`HandshakeError`](crate::HandshakeError) when the peer broke the
+    /// protocol; the Close frame or HTTP error is queued and the same error is
+    /// returned from then on. Flush `transmit` and close TCP.
+    ///
+    /// Call next: repeat until `Ok(None)`, then drain `transmit`.
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        self.rx.next_event(&self.state)
+    }
+
+    /// Server: the handshake request waiting for `accept` or `reject`, if any.
+    #[must_use]
+    pub fn request(&self) -> Option<Request<'_>> {
+        self.rx.request()
+    }
+
+    // ----- handshake commands ----------------------------------------------------
+
+    /// Server: accepts the pending handshake request with a 101 response.
+    ///
+    /// # Errors
+    /// [`UsageError::NoPendingRequest`] outside the `RequestReceived` state;
+    /// [`UsageError::ProtocolNotOffered`] if the chosen subprotocol was not
+    /// offered; [`UsageError::InvalidHeader`] for a bad extra header. Nothing
+    /// changes on error.
+    ///
+    /// Call next: drain `next_event` until `Ok(None)` (frames pipelined after
+    /// the request), then drain `transmit`.
+    pub fn accept(&mut self, accept: Accept<'_>) -> Result<(), Error> {
+        let Some((head, parsed, key)) = self.rx.pending_request() else {
+            return Err(UsageError::NoPendingRequest.into());
+        };
+        server::check_accept(&accept, head, parsed)?;
+        server::write_accept(&mut self.tx.buf.data, &accept, key);
+        self.rx.finish_request(false);
+        self.state.set(self.state.get().on(Input::Accepted));
+        Ok(())
+    }
+
+    /// Server: refuses the pending handshake request with `reject`'s status,
+    /// headers and body. The connection is then closed.
+    ///
+    /// # Errors
+    /// [`UsageError::NoPendingRequest`] outside the `RequestReceived` state;
+    /// [`UsageError::InvalidHeader`] for a bad header. Nothing changes on error.
+    ///
+    /// Call next: drain `transmit`, then close TCP.
+    pub fn reject(&mut self, reject: Reject<'_>) -> Result<(), Error> {
+        if self.rx.pending_request().is_none() {
+            return Err(UsageError::NoPendingRequest.into());
+        }
+        server::check_reject(&reject)?;
+        server::write_reject(&mut self.tx.buf.data, &reject);
+        self.rx.finish_request(true);
+        self.state.set(self.state.get().on(Input::Rejected));
+        Ok(())
+    }
+
+    // ----- message commands -------------------------------------------------------
+
+    /// Queues a text message.
+    ///
+    /// # Errors
+    /// [`UsageError::NotOpen`] before the handshake completes,
+    /// [`UsageError::Closed`] after a Close was sent,
+    /// [`UsageError::FragmentInProgress`] while a fragmented message is unfinished.
+    ///
+    /// Call next: drain `transmit`.
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.split().1.send_text(text)
+    }
+
+    /// Queues a binary message. Errors as for [`send_text`](Self::send_text).
+    ///
+    /// # Errors
+    /// See [`send_text`](Self::send_text).
+    ///
+    /// Call next: drain `transmit`.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.split().1.send_binary(data)
+    }
+
+    /// Queues one fragment of a message of `kind`; `last` ends the message.
+    ///
+    /// The first fragment carries the kind's opcode, later ones are
+    /// continuations (§5.4). A text message's fragments may split characters;
+    /// the whole message must be UTF-8.
+    ///
+    /// # Errors
+    /// [`UsageError::FragmentKindMismatch`] if `kind` differs from the message
+    /// being sent, plus the errors of [`send_text`](Self::send_text).
+    ///
+    /// Call next: drain `transmit`.
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error> {
+        self.split().1.send_fragment(kind, data, last)
+    }
+
+    /// Queues a Ping (at most 125 bytes of payload).
+    ///
+    /// # Errors
+    /// [`UsageError::ControlPayloadTooLong`], plus the state errors of
+    /// [`send_text`](Self::send_text).
+    ///
+    /// Call next: drain `transmit`.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.split().1.send_ping(payload)
+    }
+
+    /// Queues an unsolicited Pong (at most 125 bytes), e.g. as a heartbeat.
+    ///
+    /// # Errors
+    /// As for [`send_ping`](Self::send_ping).
+    ///
+    /// Call next: drain `transmit`.
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.split().1.send_pong(payload)
+    }
+
+    /// Starts the closing handshake (or answers the peer's Close with this
+    /// code instead of the automatic echo).
+    ///
+    /// # Errors
+    /// [`UsageError::InvalidCloseCode`] for a code that may not be sent,
+    /// [`UsageError::CloseReasonTooLong`] above 123 bytes, and the state
+    /// errors of [`send_text`](Self::send_text).
+    ///
+    /// Call next: drain `transmit`; keep reading until the peer's Close
+    /// arrives (`state()` becomes `Closed`) or your timeout fires.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.split().1.close(code, reason)
+    }
+
+    // ----- output ----------------------------------------------------------------
+
+    /// Bytes to write to the socket; then call [`advance`](Self::advance)
+    /// with the count written. Owed replies are queued first.
+    #[must_use]
+    pub fn transmit(&mut self) -> &[u8] {
+        self.flush_owed();
+        self.tx.buf.pending()
+    }
+
+    /// Marks `n` bytes of [`transmit`](Self::transmit) as written.
+    pub fn advance(&mut self, n: usize) {
+        self.tx.buf.advance(n, self.tx.high_water);
+    }
+
+    /// Whether [`transmit`](Self::transmit) has bytes to write.
+    #[must_use]
+    pub fn wants_transmit(&self) -> bool {
+        !self.tx.buf.is_empty() || self.rx.owed.any()
+    }
+
+    fn flush_owed(&mut self) {
+        let owed = &mut self.rx.owed;
+        if !owed.any() {
+            return;
+        }
+        if let Some(error) = owed.http.take() {
+            server::write_error(&mut self.tx.buf.data, error);
+        }
+        if let Some(len) = owed.pong_len.take()
+            && !self.tx.close_sent
+        {
+            self.tx
+                .frame(true, Opcode::Pong, &[&owed.pong[..usize::from(len)]]);
+        }
+        if let Some(code) = owed.close.take()
+            && !self.tx.close_sent
+        {
+            self.tx.write_close(&self.state, code, "");
+        }
+    }
+
+    // ----- queries ------------------------------------------------------------------
+
+    /// The current state.
+    #[must_use]
+    pub fn state(&self) -> State {
+        self.state.get()
+    }
+
+    /// This end's role.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whether the caller should close the TCP connection once `transmit` is
+    /// drained.
+    ///
+    /// True after a failure, after a rejected handshake, after the end of the
+    /// stream, and on a server once both Close frames were exchanged (§7.1.1:
+    /// the server closes first). A client in `Closed` waits for the server to
+    /// close TCP (then `receive_eof` makes this true) and SHOULD close it
+    /// itself after a timeout of its choosing.
+    #[must_use]
+    pub fn close_expected(&self) -> bool {
+        match self.state.get() {
+            State::Failed => true,
+            State::Closed => self.role == Role::Server || self.rx.eof || self.rx.rejected,
+            _ => false,
+        }
+    }
+
+    /// Heap bytes held by the connection's buffers right now.
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.rx.heap_bytes() + self.tx.buf.data.capacity()
+    }
+
+    /// Releases buffers that hold nothing, for connections about to idle.
+    pub fn shrink_buffers(&mut self) {
+        self.rx.shrink();
+        if self.tx.buf.is_empty() {
+            self.tx.buf.advance(0, 0);
+        }
+    }
+
+    /// Bytes of handshake head examined so far, while the handshake runs.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn handshake_bytes_scanned(&self) -> Option<usize> {
+        self.rx.handshake_bytes_scanned()
+    }
+
+    /// Lends the receive and send sides separately, so an event borrowed from
+    /// the receive buffer can be answered without copying it:
+    ///
+    /// ```
+    /// # fn demo(conn: &mut hybi::Connection) -> Result<(), hybi::Error> {
+    /// let (mut inbound, mut outbound) = conn.split();
+    /// while let Some(event) = inbound.next_event()? {
+    ///     if let hybi::Event::Text(text) = event {
+    ///         outbound.send_text(text)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Replies owed to the peer (Pong, Close echo) are recorded by the inbound
+    /// half and queued at the next [`transmit`](Self::transmit).
+    pub fn split(&mut self) -> (Inbound<'_>, Outbound<'_>) {
+        (
+            Inbound {
+                rx: &mut self.rx,
+                state: &self.state,
+            },
+            Outbound {
+                tx: &mut self.tx,
+                state: &self.state,
+            },
+        )
+    }
+}
+
+/// The receive side of a [`Connection`], from [`Connection::split`].
+#[derive(Debug)]
+pub struct Inbound<'a> {
+    rx: &'a mut RxCore,
+    state: &'a Cell<State>,
+}
+
+impl Inbound<'_> {
+    /// The next event; see [`Connection::next_event`].
+    ///
+    /// # Errors
+    /// As for [`Connection::next_event`].
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        self.rx.next_event(self.state)
+    }
+}
+
+/// The send side of a [`Connection`], from [`Connection::split`].
+#[derive(Debug)]
+pub struct Outbound<'a> {
+    tx: &'a mut TxCore,
+    state: &'a Cell<State>,
+}
+
+impl Outbound<'_> {
+    /// Queues a text message; see [`Connection::send_text`].
+    ///
+    /// # Errors
+    /// As for [`Connection::send_text`].
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.tx
+            .send_message(self.state, MessageKind::Text, text.as_bytes())
+    }
+
+    /// Queues a binary message; see [`Connection::send_binary`].
+    ///
+    /// # Errors
+    /// As for [`Connection::send_text`].
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.tx.send_message(self.state, MessageKind::Binary, data)
+    }
+
+    /// Queues a fragment; see [`Connection::send_fragment`].
+    ///
+    /// # Errors
+    /// As for [`Connection::send_fragment`].
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error> {
+        self.tx.send_fragment(self.state, kind, data, last)
+    }
+
+    /// Queues a Ping; see [`Connection::send_ping`].
+    ///
+    /// # Errors
+    /// As for [`Connection::send_ping`].
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.tx.send_control(self.state, Opcode::Ping, payload)
+    }
+
+    /// Queues a Pong; see [`Connection::send_pong`].
+    ///
+    /// # Errors
+    /// As for [`Connection::send_ping`].
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.tx.send_control(self.state, Opcode::Pong, payload)
+    }
+
+    /// Queues a Close; see [`Connection::close`].
+    ///
+    /// # Errors
+    /// As for [`Connection::close`].
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.tx.close(self.state, code, reason)
+    }
+}

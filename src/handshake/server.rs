@@ -1,0 +1,365 @@
+//! Server side of the opening handshake (RFC 6455 §4.2).
+//!
+//! [`parse_request`] runs httparse once over a complete head and checks every
+//! §4.2.1 requirement, naming the broken one. The caller then answers with an
+//! [`Accept`] (101 Switching Protocols, §4.2.2) or a [`Reject`] (any status);
+//! invalid requests are answered by [`write_error`] with 400, 405, 426 or 431.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+
+use super::{ParsedHead, Span, headers_are_valid, tokens, write_header, write_headers};
+use crate::error::{HandshakeError, UsageError};
+use crate::handshake::AcceptKey;
+
+/// How the server answers a valid handshake request: 101 Switching Protocols.
+///
+/// ```
+/// let accept = hybi::Accept::new()
+///     .protocol("chat")
+///     .headers(&[("X-Server", "hybi")]);
+/// # let _ = accept;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accept<'a> {
+    protocol: Option<&'a str>,
+    headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Accept<'a> {
+    /// Accept with no subprotocol and no extra headers.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            protocol: None,
+            headers: &[],
+        }
+    }
+
+    /// Select a subprotocol; it MUST be one the client offered (§4.2.2).
+    #[must_use]
+    pub const fn protocol(mut self, protocol: &'a str) -> Self {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Extra response headers (`Set-Cookie`, …). Names must be HTTP tokens and
+    /// values must not contain CR, LF or other control bytes.
+    #[must_use]
+    pub const fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.headers = headers;
+        self
+    }
+}
+
+/// How the server refuses a handshake request: any HTTP status with headers
+/// and a body (for example 403 for a bad Origin, 401 for missing credentials).
+///
+/// ```
+/// let reject = hybi::Reject::new(403).body(b"origin not allowed");
+/// # let _ = reject;
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Reject<'a> {
+    status: u16,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+}
+
+impl<'a> Reject<'a> {
+    /// Refuse with this status code (100–599 except 101; others become 500).
+    #[must_use]
+    pub const fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: &[],
+            body: &[],
+        }
+    }
+
+    /// Extra response headers. Same rules as [`Accept::headers`].
+    #[must_use]
+    pub const fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
+        self.headers = headers;
+        self
+    }
+
+    /// The response body; `Content-Length` is set from it.
+    #[must_use]
+    pub const fn body(mut self, body: &'a [u8]) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// Parses a complete request head and checks it against §4.2.1.
+///
+/// # Errors
+/// The [`HandshakeError`] naming the first broken requirement.
+pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<ParsedHead, HandshakeError> {
+    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(HandshakeError::MalformedRequest),
+        Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
+        Err(_) => return Err(HandshakeError::MalformedRequest),
+    }
+    let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
+        return Err(HandshakeError::MalformedRequest);
+    };
+    let mut parsed = ParsedHead::from_headers(head, req.headers, head.len());
+    parsed.first = Span::of(head, method.as_bytes());
+    parsed.second = Span::of(head, path.as_bytes());
+    if method != "GET" {
+        return Err(HandshakeError::MethodNotGet);
+    }
+    if version < 1 {
+        return Err(HandshakeError::UnsupportedHttpVersion);
+    }
+    if parsed.header_count(head, "host") != 1 {
+        return Err(HandshakeError::MissingHost);
+    }
+    if !parsed.has_token(head, "upgrade", "websocket") {
+        return Err(HandshakeError::MissingUpgrade);
+    }
+    if !parsed.has_token(head, "connection", "upgrade") {
+        return Err(HandshakeError::MissingConnectionUpgrade);
+    }
+    let version_ok = parsed.header_count(head, "sec-websocket-version") == 1
+        && parsed
+            .header(head, "sec-websocket-version")
+            .is_some_and(|v| tokens::trim(v) == b"13");
+    if !version_ok {
+        return Err(HandshakeError::UnsupportedVersion);
+    }
+    if parsed.header_count(head, "sec-websocket-key") != 1 {
+        return Err(HandshakeError::InvalidKey);
+    }
+    let key = parsed.header(head, "sec-websocket-key").unwrap_or_default();
+    if !key_is_valid(key) {
+        return Err(HandshakeError::InvalidKey);
+    }
+    Ok(parsed)
+}
+
+/// Whether a `Sec-WebSocket-Key` value is base64 of exactly 16 bytes.
+fn key_is_valid(key: &[u8]) -> bool {
+    use base64::Engine as _;
+    let mut out = [0u8; 18];
+    key.len() == 24
+        && matches!(
+            base64::engine::general_purpose::STANDARD.decode_slice(key, &mut out),
+            Ok(16)
+        )
+}
+
+/// Checks an [`Accept`] against the request it answers.
+pub(crate) fn check_accept(
+    accept: &Accept<'_>,
+    head: &[u8],
+    parsed: &ParsedHead,
+) -> Result<(), UsageError> {
+    if let Some(protocol) = accept.protocol
+        && !parsed
+            .list(head, "sec-websocket-protocol")
+            .any(|p| p == protocol)
+    {
+        return Err(UsageError::ProtocolNotOffered);
+    }
+    if !headers_are_valid(accept.headers) {
+        return Err(UsageError::InvalidHeader);
+    }
+    Ok(())
+}
+
+/// Writes the 101 response (§4.2.2 item 5).
+pub(crate) fn write_accept(out: &mut Vec<u8>, accept: &Accept<'_>, key: AcceptKey) {
+    out.extend_from_slice(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+    );
+    write_header(out, "Sec-WebSocket-Accept", key.as_bytes());
+    if let Some(protocol) = accept.protocol {
+        write_header(out, "Sec-WebSocket-Protocol", protocol.as_bytes());
+    }
+    write_headers(out, accept.headers);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Checks a [`Reject`] before it is written.
+pub(crate) fn check_reject(reject: &Reject<'_>) -> Result<(), UsageError> {
+    if headers_are_valid(reject.headers) {
+        Ok(())
+    } else {
+        Err(UsageError::InvalidHeader)
+    }
+}
+
+/// Writes a rejection response.
+pub(crate) fn write_reject(out: &mut Vec<u8>, reject: &Reject<'_>) {
+    let status = match reject.status {
+        100..=599 if reject.status != 101 => reject.status,
+        _ => 500,
+    };
+    write_status_line(out, status);
+    write_headers(out, reject.headers);
+    write_body(out, reject.body);
+}
+
+/// Writes the HTTP error response for an invalid request.
+pub(crate) fn write_error(out: &mut Vec<u8>, error: HandshakeError) {
+    let status = error.status().unwrap_or(400);
+    write_status_line(out, status);
+    match error {
+        HandshakeError::UnsupportedVersion => {
+            out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
+        }
+        HandshakeError::MethodNotGet => out.extend_from_slice(b"Allow: GET\r\n"),
+        _ => {}
+    }
+    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\n");
+    let mut body = alloc::string::String::new();
+    let _ = writeln!(body, "{error}");
+    write_body(out, body.as_bytes());
+}
+
+fn write_status_line(out: &mut Vec<u8>, status: u16) {
+    let mut line = alloc::string::String::new();
+    let _ = write!(line, "HTTP/1.1 {status} {}\r\n", reason_phrase(status));
+    out.extend_from_slice(line.as_bytes());
+}
+
+fn write_body(out: &mut Vec<u8>, body: &[u8]) {
+    let mut line = alloc::string::String::new();
+    let _ = write!(
+        line,
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    out.extend_from_slice(line.as_bytes());
+    out.extend_from_slice(body);
+}
+
+/// The standard reason phrase for common statuses.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        409 => "Conflict",
+        410 => "Gone",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &[u8] = b"GET /chat?x=1 HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
+Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    fn with(from: &str, to: &str) -> Vec<u8> {
+        let s = core::str::from_utf8(GOOD).unwrap();
+        assert!(s.contains(from), "{from}");
+        s.replacen(from, to, 1).into_bytes()
+    }
+
+    #[test]
+    fn rfc_example_request_is_valid() {
+        let parsed = parse_request(GOOD, 64).unwrap();
+        let req = super::super::Request::new(GOOD, &parsed);
+        assert_eq!(req.method(), "GET");
+        assert_eq!(req.path(), "/chat");
+        assert_eq!(req.query(), Some("x=1"));
+        assert_eq!(req.host(), Some("server.example.com"));
+        assert_eq!(req.origin(), Some("http://example.com"));
+        assert!(req.protocols().eq(["chat", "superchat"]));
+        assert_eq!(req.headers().count(), 7);
+    }
+
+    #[test]
+    fn each_requirement_has_its_error() {
+        let cases: &[(&str, &str, HandshakeError)] = &[
+            ("GET /chat", "POST /chat", HandshakeError::MethodNotGet),
+            (
+                "HTTP/1.1\r\nHost",
+                "HTTP/1.0\r\nHost",
+                HandshakeError::UnsupportedHttpVersion,
+            ),
+            (
+                "Host: server.example.com\r\n",
+                "",
+                HandshakeError::MissingHost,
+            ),
+            (
+                "Upgrade: websocket",
+                "Upgrade: h2c",
+                HandshakeError::MissingUpgrade,
+            ),
+            (
+                "Connection: Upgrade",
+                "Connection: close",
+                HandshakeError::MissingConnectionUpgrade,
+            ),
+            (
+                "dGhlIHNhbXBsZSBub25jZQ==",
+                "c2hvcnQ=",
+                HandshakeError::InvalidKey,
+            ),
+            (
+                "Version: 13",
+                "Version: 8",
+                HandshakeError::UnsupportedVersion,
+            ),
+        ];
+        for (from, to, expected) in cases {
+            assert_eq!(
+                parse_request(&with(from, to), 64).err(),
+                Some(*expected),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens_are_case_insensitive_lists() {
+        let req = with("Connection: Upgrade", "connection: keep-alive, UPGRADE");
+        let req = String::from_utf8(req)
+            .unwrap()
+            .replace("Upgrade: websocket", "upgrade: WebSocket");
+        assert!(parse_request(req.as_bytes(), 64).is_ok());
+    }
+
+    #[test]
+    fn too_many_headers_is_431() {
+        assert_eq!(
+            parse_request(GOOD, 6).err(),
+            Some(HandshakeError::TooManyHeaders)
+        );
+        assert_eq!(HandshakeError::TooManyHeaders.status(), Some(431));
+    }
+
+    #[test]
+    fn error_responses_carry_status_and_hints() {
+        let mut out = Vec::new();
+        write_error(&mut out, HandshakeError::UnsupportedVersion);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+        assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+    }
+
+    use alloc::string::String;
+}

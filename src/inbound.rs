@@ -1,0 +1,696 @@
+//! The receive side: bytes in, events out (RFC 6455 §4, §5, §7).
+//!
+//! [`RxCore`] owns the receive buffer and turns it into events one at a time.
+//! During the handshake it finds the end of the HTTP head and parses it once;
+//! afterwards it decodes frame headers, unmasks payload in place, and keeps a
+//! message's payload contiguous by moving later fragments down over the
+//! headers between them, so whole messages are handed out as one borrowed
+//! slice. Replies the peer is owed (Pong, Close echo, the Close for a protocol
+//! error, an HTTP error) are recorded in [`Owed`] and written by the
+//! connection when the caller next drains output, which lets the inbound and
+//! outbound halves be borrowed separately.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::cell::Cell;
+
+use crate::assemble::{Assembler, MessageKind};
+use crate::buffer::RecvBuf;
+use crate::close::{CloseCode, CloseFrame, parse_close_payload};
+use crate::config::Config;
+use crate::connection::Role;
+use crate::error::{Error, HandshakeError, ProtocolError};
+use crate::event::Event;
+use crate::frame::decode::{HeaderRules, decode_header};
+use crate::frame::mask::apply_mask;
+use crate::frame::{MAX_CONTROL_PAYLOAD, Opcode};
+use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
+use crate::state::{Input, State};
+use crate::utf8::validate_prefix;
+
+/// Replies the peer is owed, written at the next drain of output.
+#[derive(Debug)]
+pub(crate) struct Owed {
+    /// Payload of the latest Ping to answer (§5.5.3: only the latest need be).
+    pub(crate) pong: [u8; MAX_CONTROL_PAYLOAD],
+    /// Length of `pong`, if a Pong is owed.
+    pub(crate) pong_len: Option<u8>,
+    /// A Close to send: `Some(None)` is an empty Close (echo of one), and
+    /// `Some(Some(code))` carries a code.
+    pub(crate) close: Option<Option<CloseCode>>,
+    /// An HTTP error response for an invalid handshake request.
+    pub(crate) http: Option<HandshakeError>,
+}
+
+impl Owed {
+    const fn new() -> Self {
+        Self {
+            pong: [0; MAX_CONTROL_PAYLOAD],
+            pong_len: None,
+            close: None,
+            http: None,
+        }
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        self.pong_len.is_some() || self.close.is_some() || self.http.is_some()
+    }
+}
+
+/// Handshake progress, boxed so an open connection does not carry it.
+#[derive(Debug)]
+enum Handshake {
+    /// Server: reading the request head.
+    ServerAwaiting(HeadScanner),
+    /// Server: request reported; waiting for accept or reject.
+    ServerPending {
+        parsed: ParsedHead,
+        accept: AcceptKey,
+    },
+    /// Client: reading the response head (and a rejection's body).
+    ClientAwaiting {
+        scanner: HeadScanner,
+        accept: AcceptKey,
+        offered: Vec<u8>,
+        rejected: Option<ParsedHead>,
+    },
+    /// Client: the response was reported; kept until the next call.
+    Reported(ParsedHead),
+}
+
+/// What the decoder is in the middle of.
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Expecting a frame header at `pos`.
+    Header,
+    /// A control frame whose payload is buffered whole before it is handled.
+    Control {
+        opcode: Opcode,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    },
+    /// Payload of a data frame, processed as it arrives.
+    Payload {
+        kind: MessageKind,
+        remaining: u64,
+        mask: Option<[u8; 4]>,
+        offset: usize,
+        fin: bool,
+    },
+}
+
+/// What the previous event lent out, given back at the next call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Release {
+    Nothing,
+    /// A whole message or its last chunk: the message region is free.
+    Message,
+    /// A chunk: its bytes are free, an incomplete character stays.
+    Chunk,
+    /// A handshake head (and body) of this many bytes.
+    Head(usize),
+}
+
+/// An event located by indices; turned into a borrowed [`Event`] last.
+#[derive(Clone, Copy, Debug)]
+enum Ready {
+    Request,
+    Response(usize),
+    Rejected {
+        head: usize,
+        end: usize,
+    },
+    Message {
+        kind: MessageKind,
+        start: usize,
+        end: usize,
+        chunk: Option<bool>,
+    },
+    Ping(usize, usize),
+    Pong(usize, usize),
+    Close(usize, usize),
+    Abnormal,
+}
+
+/// The receive side of a connection.
+#[derive(Debug)]
+pub(crate) struct RxCore {
+    role: Role,
+    pub(crate) config: Config,
+    pub(crate) buf: RecvBuf,
+    phase: Phase,
+    asm: Assembler,
+    /// Start of the current message's undelivered payload.
+    msg_start: usize,
+    /// End of the current message's payload moved into place.
+    msg_end: usize,
+    /// End of the longest validated prefix of whole characters (text).
+    valid: usize,
+    /// Next byte to decode.
+    pos: usize,
+    release: Release,
+    pub(crate) owed: Owed,
+    handshake: Option<Box<Handshake>>,
+    error: Option<Error>,
+    pub(crate) eof: bool,
+    /// The client saw a rejection: nothing more will come.
+    pub(crate) rejected: bool,
+}
+
+impl RxCore {
+    pub(crate) fn new(role: Role, config: Config) -> Self {
+        Self {
+            role,
+            config,
+            buf: RecvBuf::default(),
+            phase: Phase::Header,
+            asm: Assembler::default(),
+            msg_start: 0,
+            msg_end: 0,
+            valid: 0,
+            pos: 0,
+            release: Release::Nothing,
+            owed: Owed::new(),
+            handshake: match role {
+                Role::Server => Some(Box::new(Handshake::ServerAwaiting(HeadScanner::default()))),
+                Role::Client => None,
+            },
+            error: None,
+            eof: false,
+            rejected: false,
+        }
+    }
+
+    /// Client: remember what the response must match.
+    pub(crate) fn expect_response(&mut self, accept: AcceptKey, offered: Vec<u8>) {
+        self.handshake = Some(Box::new(Handshake::ClientAwaiting {
+            scanner: HeadScanner::default(),
+            accept,
+            offered,
+            rejected: None,
+        }));
+    }
+
+    // ----- buffer management -------------------------------------------------
+
+    /// Gives back what the last event lent and recomputes the live start.
+    fn release_pending(&mut self) {
+        match core::mem::replace(&mut self.release, Release::Nothing) {
+            Release::Nothing => {}
+            Release::Message => {
+                self.msg_start = self.pos;
+                self.msg_end = self.pos;
+                self.valid = self.pos;
+            }
+            Release::Chunk => self.msg_start = self.valid,
+            Release::Head(len) => {
+                self.buf.start += len;
+                self.pos = self.buf.start;
+                self.msg_start = self.pos;
+                self.msg_end = self.pos;
+                self.valid = self.pos;
+                self.handshake = None;
+            }
+        }
+        if self.handshake.is_none() {
+            self.buf.start = if self.asm.kind.is_some() {
+                self.msg_start
+            } else {
+                self.pos
+            };
+        }
+    }
+
+    fn shift(&mut self, by: usize) {
+        self.msg_start -= by;
+        self.msg_end -= by;
+        self.valid -= by;
+        self.pos -= by;
+    }
+
+    fn prepare_input(&mut self, room: usize) {
+        self.release_pending();
+        let moved = self
+            .buf
+            .rewind_if_empty(self.config.get_buffer_high_water());
+        self.shift(moved);
+        let moved = self.buf.reserve(room);
+        self.shift(moved);
+    }
+
+    /// Spare room to read into (at least `Config::read_buf_size` bytes).
+    pub(crate) fn read_buf(&mut self) -> &mut [u8] {
+        self.prepare_input(self.config.get_read_buf_size());
+        let end = self.buf.end;
+        &mut self.buf.data[end..]
+    }
+
+    /// Marks `n` bytes of the spare room as received.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.buf.end = (self.buf.end + n).min(self.buf.data.len());
+    }
+
+    /// Copies `bytes` in as received.
+    pub(crate) fn receive(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.prepare_input(bytes.len());
+        let end = self.buf.end;
+        self.buf.data[end..end + bytes.len()].copy_from_slice(bytes);
+        self.buf.end += bytes.len();
+    }
+
+    /// Heap bytes held by the receive side.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+            + if self.handshake.is_some() {
+                core::mem::size_of::<Handshake>()
+            } else {
+                0
+            }
+    }
+
+    /// Releases the receive buffer if it holds nothing.
+    pub(crate) fn shrink(&mut self) {
+        self.release_pending();
+        let moved = self.buf.rewind_if_empty(0);
+        self.shift(moved);
+    }
+
+    // ----- errors --------------------------------------------------------------
+
+    fn fail(&mut self, error: Error, state: &Cell<State>) -> Error {
+        fail_into(&mut self.error, &mut self.owed, state, error)
+    }
+
+    // ----- events ----------------------------------------------------------------
+
+    /// The next event, `Ok(None)` when more bytes are needed.
+    pub(crate) fn next_event<'s>(
+        &'s mut self,
+        state: &Cell<State>,
+    ) -> Result<Option<Event<'s>>, Error> {
+        self.release_pending();
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let ready = match state.get() {
+            State::AwaitingRequest => self.server_handshake(state)?,
+            State::AwaitingResponse => self.client_handshake(state)?,
+            State::Open | State::CloseSent => self.frames(state)?,
+            State::RequestReceived => None,
+            State::CloseReceived | State::Closed | State::Failed => {
+                // Nothing may follow the peer's Close; discard the rest.
+                self.pos = self.buf.end;
+                self.release = Release::Message;
+                None
+            }
+        };
+        match ready {
+            Some(ready) => self.event(ready, state).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The pending handshake request (server, between the event and accept/reject).
+    pub(crate) fn request(&self) -> Option<Request<'_>> {
+        match self.handshake.as_deref() {
+            Some(Handshake::ServerPending { parsed, .. }) => Some(Request::new(
+                &self.buf.data[self.buf.start..self.buf.start + parsed.len],
+                parsed,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Server: the parsed request and its accept key, for accept.
+    pub(crate) fn pending_request(&self) -> Option<(&[u8], &ParsedHead, AcceptKey)> {
+        match self.handshake.as_deref() {
+            Some(Handshake::ServerPending { parsed, accept }) => Some((
+                &self.buf.data[self.buf.start..self.buf.start + parsed.len],
+                parsed,
+                *accept,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Server: the request was answered; its bytes are consumed and anything
+    /// pipelined after it stays for the frame decoder.
+    pub(crate) fn finish_request(&mut self, discard_rest: bool) {
+        if let Some(Handshake::ServerPending { parsed, .. }) = self.handshake.as_deref() {
+            self.release = Release::Head(parsed.len);
+            self.release_pending();
+        }
+        if discard_rest {
+            self.pos = self.buf.end;
+            self.buf.start = self.buf.end;
+        }
+    }
+
+    fn event<'s>(&'s mut self, ready: Ready, state: &Cell<State>) -> Result<Event<'s>, Error> {
+        let data = &self.buf.data;
+        Ok(match ready {
+            Ready::Request => match self.handshake.as_deref() {
+                Some(Handshake::ServerPending { parsed, .. }) => Event::HandshakeRequest(
+                    Request::new(&data[self.buf.start..self.buf.start + parsed.len], parsed),
+                ),
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Response(len) => match self.handshake.as_deref() {
+                Some(Handshake::Reported(parsed)) => Event::HandshakeResponse(Response::new(
+                    &data[self.buf.start..self.buf.start + len],
+                    &[],
+                    parsed,
+                )),
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Rejected { head, end } => match self.handshake.as_deref() {
+                Some(Handshake::Reported(parsed)) => {
+                    let base = self.buf.start;
+                    Event::HandshakeRejected(Response::new(
+                        &data[base..base + head],
+                        &data[base + head..base + end],
+                        parsed,
+                    ))
+                }
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Message {
+                kind,
+                start,
+                end,
+                chunk,
+            } => {
+                let bytes = &data[start..end];
+                match kind {
+                    MessageKind::Binary => match chunk {
+                        None => Event::Binary(bytes),
+                        Some(last) => Event::BinaryChunk { data: bytes, last },
+                    },
+                    MessageKind::Text => match core::str::from_utf8(bytes) {
+                        Ok(text) => match chunk {
+                            None => Event::Text(text),
+                            Some(last) => Event::TextChunk { data: text, last },
+                        },
+                        Err(_) => {
+                            return Err(fail_into(
+                                &mut self.error,
+                                &mut self.owed,
+                                state,
+                                ProtocolError::InvalidUtf8.into(),
+                            ));
+                        }
+                    },
+                }
+            }
+            Ready::Ping(s, e) => Event::Ping(&data[s..e]),
+            Ready::Pong(s, e) => Event::Pong(&data[s..e]),
+            Ready::Close(s, e) => match parse_close_payload(&data[s..e]) {
+                Ok(frame) => Event::Close(frame),
+                Err(_) => Event::Close(ABNORMAL),
+            },
+            Ready::Abnormal => Event::Close(ABNORMAL),
+        })
+    }
+
+    /// Nothing more can be decoded now: report the end of the stream if it
+    /// came, else ask for more bytes.
+    fn need_more(&mut self, state: &Cell<State>) -> Option<Ready> {
+        if self.eof && !state.get().is_terminal() {
+            state.set(state.get().on(Input::Eof));
+            self.pos = self.buf.end;
+            self.release = Release::Message;
+            self.asm.finish();
+            Some(Ready::Abnormal)
+        } else {
+            None
+        }
+    }
+
+    fn server_handshake(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+        let max = self.config.get_max_handshake_bytes();
+        let head = &self.buf.data[self.buf.start..self.buf.end];
+        let Some(Handshake::ServerAwaiting(scanner)) = self.handshake.as_deref_mut() else {
+            return Ok(None);
+        };
+        let result = match scanner.find_end(head) {
+            None if head.len() > max => Err(HandshakeError::HeadersTooLarge),
+            None => return Ok(self.need_more(state)),
+            Some(len) if len > max => Err(HandshakeError::HeadersTooLarge),
+            Some(len) => server::parse_request(&head[..len], self.config.get_max_headers()),
+        };
+        match result {
+            Ok(parsed) => {
+                let key = parsed_key(&head[..parsed.len], &parsed);
+                let accept = AcceptKey::from_key(key);
+                self.handshake = Some(Box::new(Handshake::ServerPending { parsed, accept }));
+                state.set(state.get().on(Input::RequestValid));
+                Ok(Some(Ready::Request))
+            }
+            Err(e) => {
+                self.owed.http = Some(e);
+                Err(self.fail(e.into(), state))
+            }
+        }
+    }
+
+    fn client_handshake(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+        let max = self.config.get_max_handshake_bytes();
+        let max_headers = self.config.get_max_headers();
+        let received = &self.buf.data[self.buf.start..self.buf.end];
+        let Some(Handshake::ClientAwaiting {
+            scanner,
+            accept,
+            offered,
+            rejected,
+        }) = self.handshake.as_deref_mut()
+        else {
+            return Ok(None);
+        };
+        if let Some(parsed) = rejected {
+            // A rejection: wait for its body as far as Content-Length says.
+            let want = parsed.body_len.unwrap_or(usize::MAX).min(max);
+            let have = received.len() - parsed.len;
+            if have < want && !self.eof {
+                return Ok(None);
+            }
+            let head = parsed.len;
+            let end = head + have.min(want);
+            let parsed = core::mem::take(parsed);
+            self.handshake = Some(Box::new(Handshake::Reported(parsed)));
+            self.release = Release::Head(received.len());
+            self.rejected = true;
+            state.set(state.get().on(Input::Rejected));
+            return Ok(Some(Ready::Rejected { head, end }));
+        }
+        let len = match scanner.find_end(received) {
+            Some(len) if len <= max => len,
+            None if received.len() <= max => return Ok(self.need_more(state)),
+            _ => return Err(self.fail(HandshakeError::ResponseTooLarge.into(), state)),
+        };
+        let parsed = match client::parse_response(&received[..len], max_headers) {
+            Ok(parsed) => parsed,
+            Err(e) => return Err(self.fail(e.into(), state)),
+        };
+        if parsed.status() != 101 {
+            *rejected = Some(parsed);
+            return self.client_handshake(state);
+        }
+        if let Err(e) = client::check_101(&received[..len], &parsed, accept, offered) {
+            return Err(self.fail(e.into(), state));
+        }
+        self.handshake = Some(Box::new(Handshake::Reported(parsed)));
+        self.release = Release::Head(len);
+        state.set(state.get().on(Input::ResponseValid));
+        Ok(Some(Ready::Response(len)))
+    }
+
+    fn frames(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+        let rules = HeaderRules {
+            expect_masked: self.role == Role::Server,
+            allowed_rsv: 0,
+        };
+        loop {
+            match self.phase {
+                Phase::Header => {
+                    let header = decode_header(&self.buf.data[self.pos..self.buf.end], rules);
+                    let (header, n) = match header {
+                        Ok(Some(found)) => found,
+                        Ok(None) => return Ok(self.need_more(state)),
+                        Err(e) => return Err(self.fail(e.into(), state)),
+                    };
+                    self.pos += n;
+                    if header.opcode.is_control() {
+                        self.phase = Phase::Control {
+                            opcode: header.opcode,
+                            // Control lengths are at most 125 (checked by the decoder).
+                            len: header.len as usize,
+                            mask: header.mask,
+                        };
+                        continue;
+                    }
+                    let starting = self.asm.kind.is_none();
+                    let kind = match self.asm.begin_frame(&header, &self.config) {
+                        Ok(kind) => kind,
+                        Err(e) => return Err(self.fail(e.into(), state)),
+                    };
+                    if starting {
+                        self.msg_start = self.pos;
+                        self.msg_end = self.pos;
+                        self.valid = self.pos;
+                    }
+                    self.phase = Phase::Payload {
+                        kind,
+                        remaining: header.len,
+                        mask: header.mask,
+                        offset: 0,
+                        fin: header.fin,
+                    };
+                }
+                Phase::Control { opcode, len, mask } => {
+                    if self.buf.end - self.pos < len {
+                        return Ok(self.need_more(state));
+                    }
+                    let (start, end) = (self.pos, self.pos + len);
+                    if let Some(mask) = mask {
+                        apply_mask(&mut self.buf.data[start..end], mask, 0);
+                    }
+                    self.pos = end;
+                    self.phase = Phase::Header;
+                    return match opcode {
+                        Opcode::Ping => {
+                            if self.config.get_auto_pong() && state.get() == State::Open {
+                                self.owed.pong[..len].copy_from_slice(&self.buf.data[start..end]);
+                                self.owed.pong_len = Some(len as u8);
+                            }
+                            Ok(Some(Ready::Ping(start, end)))
+                        }
+                        Opcode::Pong => Ok(Some(Ready::Pong(start, end))),
+                        _ => match parse_close_payload(&self.buf.data[start..end]) {
+                            Err(e) => Err(self.fail(e.into(), state)),
+                            Ok(frame) => {
+                                if state.get() == State::Open {
+                                    self.owed.close = Some((len > 0).then_some(frame.code));
+                                }
+                                state.set(state.get().on(Input::CloseReceived));
+                                Ok(Some(Ready::Close(start, end)))
+                            }
+                        },
+                    };
+                }
+                Phase::Payload {
+                    kind,
+                    remaining,
+                    mask,
+                    offset,
+                    fin,
+                } => {
+                    let threshold = self.config.get_chunk_threshold();
+                    let chunked = self.asm.chunked;
+                    let undelivered = self.msg_end - self.msg_start;
+                    if chunked && undelivered >= threshold && self.valid > self.msg_start {
+                        self.release = Release::Chunk;
+                        return Ok(Some(Ready::Message {
+                            kind,
+                            start: self.msg_start,
+                            end: self.valid,
+                            chunk: Some(false),
+                        }));
+                    }
+                    let avail = self.buf.end - self.pos;
+                    let mut n = usize::try_from(remaining).unwrap_or(usize::MAX).min(avail);
+                    if chunked {
+                        n = n.min(threshold.saturating_sub(undelivered).max(1));
+                    }
+                    if n > 0 {
+                        let (start, end) = (self.pos, self.pos + n);
+                        if let Some(mask) = mask {
+                            apply_mask(&mut self.buf.data[start..end], mask, offset);
+                        }
+                        if self.msg_end != start {
+                            self.buf.data.copy_within(start..end, self.msg_end);
+                        }
+                        self.msg_end += n;
+                        self.pos = end;
+                    }
+                    let remaining = remaining - n as u64;
+                    let complete = remaining == 0 && fin;
+                    if kind == MessageKind::Binary {
+                        self.valid = self.msg_end;
+                    } else if !complete || chunked {
+                        // Fail fast: check text as it arrives, not at the end.
+                        match validate_prefix(&self.buf.data[self.valid..self.msg_end]) {
+                            Ok(k) => self.valid += k,
+                            Err(_) => {
+                                return Err(self.fail(ProtocolError::InvalidUtf8.into(), state));
+                            }
+                        }
+                    }
+                    if remaining == 0 {
+                        self.phase = Phase::Header;
+                        if !fin {
+                            continue;
+                        }
+                        self.asm.finish();
+                        self.release = Release::Message;
+                        return Ok(Some(Ready::Message {
+                            kind,
+                            start: self.msg_start,
+                            end: self.msg_end,
+                            chunk: chunked.then_some(true),
+                        }));
+                    }
+                    self.phase = Phase::Payload {
+                        kind,
+                        remaining,
+                        mask,
+                        offset: offset + n,
+                        fin,
+                    };
+                    if n == avail && !(chunked && self.msg_end - self.msg_start >= threshold) {
+                        return Ok(self.need_more(state));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes the handshake scanner has examined (for work-bound tests).
+    pub(crate) fn handshake_bytes_scanned(&self) -> Option<usize> {
+        match self.handshake.as_deref() {
+            Some(
+                Handshake::ServerAwaiting(scanner) | Handshake::ClientAwaiting { scanner, .. },
+            ) => Some(scanner.scanned()),
+            _ => None,
+        }
+    }
+}
+
+const ABNORMAL: CloseFrame<'static> = CloseFrame {
+    code: CloseCode::ABNORMAL,
+    reason: "",
+};
+
+/// Records a fatal error: sticky, Close owed (unless ours was sent), Failed.
+fn fail_into(
+    slot: &mut Option<Error>,
+    owed: &mut Owed,
+    state: &Cell<State>,
+    error: Error,
+) -> Error {
+    if let Error::Protocol(e) = error
+        && matches!(state.get(), State::Open | State::CloseReceived)
+    {
+        owed.pong_len = None;
+        owed.close = Some(Some(e.close_code()));
+    }
+    *slot = Some(error);
+    state.set(state.get().on(Input::Error));
+    error
+}
+
+fn parsed_key<'a>(head: &'a [u8], parsed: &'a ParsedHead) -> &'a [u8] {
+    Request::new(head, parsed).key().as_bytes()
+}

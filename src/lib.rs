@@ -1,0 +1,88 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Driving a connection
+//!
+//! The engine never blocks, reads a clock or touches a socket. One loop drives
+//! it, in this order:
+//!
+//! 1. **Read** socket bytes into [`Connection::read_buf`] and
+//!    [`Connection::commit`] the count (or pass them to
+//!    [`Connection::receive`]). When a read returns 0, call
+//!    [`Connection::receive_eof`].
+//! 2. **Drain events**: call [`Connection::next_event`] until it returns
+//!    `Ok(None)`. Each event borrows the receive buffer until the next call;
+//!    use [`Connection::split`] to send while holding one.
+//! 3. **Act**: answer a handshake request with [`Connection::accept`] or
+//!    [`Connection::reject`]; send messages, pings and close with the
+//!    `send_*` and `close` methods.
+//! 4. **Write** [`Connection::transmit`] to the socket and
+//!    [`Connection::advance`] by the count the socket accepted (writes may be
+//!    partial). Owed replies (Pong, Close echo, error Close) are queued here.
+//! 5. **Close TCP** when [`Connection::close_expected`] is true and
+//!    `transmit` is empty.
+//!
+//! "Need more bytes" is `Ok(None)`, never an error. Input never panics.
+//!
+//! # Errors and what to do next
+//!
+//! - [`Error::Protocol`]: the peer broke RFC 6455. The Close frame with the
+//!   right code (1002, 1007, 1009) is queued: write `transmit`, close TCP.
+//! - [`Error::Handshake`]: the opening handshake failed. A server has the HTTP
+//!   error (400, 405, 426, 431) queued: write it, close TCP. A client closes TCP.
+//! - [`Error::Usage`]: the call was wrong for the state; nothing changed.
+//!
+//! Protocol and handshake errors are sticky. Events decoded before an error
+//! were delivered before it.
+//!
+//! # What the caller owns
+//!
+//! - **Timers.** The engine has no clock. For keep-alive, call
+//!   [`Connection::send_ping`] on your own interval and treat a missing
+//!   [`Event::Pong`] as dead. For the closing handshake, after
+//!   [`Connection::close`] give the peer a few seconds to answer, then close
+//!   TCP regardless.
+//! - **Closing TCP.** See [`Connection::close_expected`]: a server closes
+//!   first (RFC 6455 §7.1.1); a client waits for the server, with a timeout.
+//! - **Partial writes.** `advance` by what was written; the rest stays queued.
+//! - **Randomness.** A client needs a [`MaskSource`]; with `std` the default is
+//!   the OS CSPRNG ([`OsRandom`]), fetched in batches.
+//!
+//! # Features
+//!
+//! - `std` (default): `OsRandom` through the `getrandom` crate and
+//!   [`Connection::client`]. Without it the crate is `no_std` + `alloc`; use
+//!   [`Connection::client_with_rng`].
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod assemble;
+mod buffer;
+pub mod close;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod event;
+pub mod frame;
+pub mod handshake;
+mod inbound;
+mod outbound;
+pub mod rng;
+pub mod state;
+pub mod utf8;
+
+pub use assemble::MessageKind;
+pub use close::{CloseCode, CloseFrame};
+pub use config::Config;
+pub use connection::{Connection, Inbound, Outbound, Role};
+pub use error::{Error, HandshakeError, ProtocolError, UsageError};
+pub use event::Event;
+pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response};
+#[cfg(feature = "std")]
+pub use rng::OsRandom;
+pub use rng::{MaskSource, SeededRandom};
+pub use state::State;

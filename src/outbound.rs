@@ -1,0 +1,172 @@
+//! The send side: API calls in, frames out (RFC 6455 §5, §7).
+//!
+//! [`TxCore`] encodes messages, fragments and control frames into the one
+//! transmit buffer, masking them on a client with keys from its
+//! [`MaskSource`]. It enforces the sending rules: nothing before the handshake
+//! completes, nothing after our Close, no whole message in the middle of a
+//! fragmented one, control payloads of at most 125 bytes, and only close codes
+//! that may be sent.
+
+use alloc::boxed::Box;
+use core::cell::Cell;
+
+use crate::assemble::MessageKind;
+use crate::buffer::SendBuf;
+use crate::close::{CloseCode, MAX_REASON_LEN};
+use crate::connection::Role;
+use crate::error::{Error, UsageError};
+use crate::frame::encode::encode_frame_parts;
+use crate::frame::{MAX_CONTROL_PAYLOAD, Opcode};
+use crate::rng::MaskSource;
+use crate::state::{Input, State};
+
+/// The send side of a connection.
+pub(crate) struct TxCore {
+    role: Role,
+    pub(crate) buf: SendBuf,
+    rng: Option<Box<dyn MaskSource>>,
+    pub(crate) close_sent: bool,
+    fragment: Option<MessageKind>,
+    pub(crate) high_water: usize,
+}
+
+impl core::fmt::Debug for TxCore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TxCore")
+            .field("role", &self.role)
+            .field("pending", &self.buf.pending().len())
+            .field("close_sent", &self.close_sent)
+            .field("fragment", &self.fragment)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TxCore {
+    pub(crate) fn new(role: Role, rng: Option<Box<dyn MaskSource>>, high_water: usize) -> Self {
+        Self {
+            role,
+            buf: SendBuf::default(),
+            rng,
+            close_sent: false,
+            fragment: None,
+            high_water,
+        }
+    }
+
+    /// Random bytes from the mask source (client only has one).
+    pub(crate) fn random(&mut self, out: &mut [u8]) {
+        if let Some(rng) = self.rng.as_mut() {
+            rng.fill(out);
+        }
+    }
+
+    fn mask(&mut self) -> Option<[u8; 4]> {
+        match self.role {
+            Role::Server => None,
+            Role::Client => {
+                let mut key = [0u8; 4];
+                self.random(&mut key);
+                Some(key)
+            }
+        }
+    }
+
+    /// Appends a frame with the role's masking.
+    pub(crate) fn frame(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]]) {
+        let mask = self.mask();
+        encode_frame_parts(&mut self.buf.data, fin, opcode, mask, parts);
+    }
+
+    fn check_open(&self, state: &Cell<State>) -> Result<(), UsageError> {
+        let state = state.get();
+        if state.can_send() && !self.close_sent {
+            Ok(())
+        } else if state.is_handshaking() {
+            Err(UsageError::NotOpen)
+        } else {
+            Err(UsageError::Closed)
+        }
+    }
+
+    pub(crate) fn send_message(
+        &mut self,
+        state: &Cell<State>,
+        kind: MessageKind,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        self.check_open(state)?;
+        if self.fragment.is_some() {
+            return Err(UsageError::FragmentInProgress.into());
+        }
+        self.frame(true, kind.opcode(), &[payload]);
+        Ok(())
+    }
+
+    pub(crate) fn send_fragment(
+        &mut self,
+        state: &Cell<State>,
+        kind: MessageKind,
+        payload: &[u8],
+        last: bool,
+    ) -> Result<(), Error> {
+        self.check_open(state)?;
+        let opcode = match self.fragment {
+            None => kind.opcode(),
+            Some(current) if current == kind => Opcode::Continuation,
+            Some(_) => return Err(UsageError::FragmentKindMismatch.into()),
+        };
+        self.frame(last, opcode, &[payload]);
+        self.fragment = if last { None } else { Some(kind) };
+        Ok(())
+    }
+
+    pub(crate) fn send_control(
+        &mut self,
+        state: &Cell<State>,
+        opcode: Opcode,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        self.check_open(state)?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(UsageError::ControlPayloadTooLong.into());
+        }
+        self.frame(true, opcode, &[payload]);
+        Ok(())
+    }
+
+    pub(crate) fn close(
+        &mut self,
+        state: &Cell<State>,
+        code: CloseCode,
+        reason: &str,
+    ) -> Result<(), Error> {
+        self.check_open(state)?;
+        if !code.is_valid_on_wire() {
+            return Err(UsageError::InvalidCloseCode.into());
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(UsageError::CloseReasonTooLong.into());
+        }
+        self.write_close(state, Some(code), reason);
+        Ok(())
+    }
+
+    /// Appends a Close frame (empty when `code` is `None`) and records it.
+    pub(crate) fn write_close(
+        &mut self,
+        state: &Cell<State>,
+        code: Option<CloseCode>,
+        reason: &str,
+    ) {
+        match code {
+            Some(code) => self.frame(
+                true,
+                Opcode::Close,
+                &[&code.0.to_be_bytes(), reason.as_bytes()],
+            ),
+            None => self.frame(true, Opcode::Close, &[]),
+        }
+        self.close_sent = true;
+        state.set(state.get().on(Input::CloseQueued));
+    }
+}

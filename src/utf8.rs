@@ -1,0 +1,70 @@
+//! Incremental UTF-8 validation for text messages (RFC 6455 §5.6, §8.1).
+//!
+//! Text arrives in pieces: frames, fragments and partial reads. The engine
+//! keeps a message's bytes contiguous, so validation only needs to know where
+//! the last complete character ends. [`validate_prefix`] checks new bytes and
+//! fails on the first byte that can no longer start or continue a valid
+//! sequence (fail fast), while an incomplete character at the end of the bytes
+//! received so far is allowed until more bytes arrive.
+
+/// The bytes are not, and cannot become, valid UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidUtf8;
+
+/// Validates `bytes` as the beginning of a UTF-8 text.
+///
+/// Returns the length of the longest prefix made of complete characters; the
+/// bytes after it (at most 3) are a valid but incomplete character.
+///
+/// # Errors
+/// [`InvalidUtf8`] if some byte can never be part of valid UTF-8 in this
+/// position, however the text continues.
+#[inline]
+pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
+    match core::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes.len()),
+        Err(e) if e.error_len().is_none() => Ok(e.valid_up_to()),
+        Err(_) => Err(InvalidUtf8),
+    }
+}
+
+/// Validates a complete text: every character must be whole.
+///
+/// # Errors
+/// [`InvalidUtf8`] if `bytes` is not valid UTF-8.
+#[inline]
+pub fn validate_complete(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
+    core::str::from_utf8(bytes).map_err(|_| InvalidUtf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incomplete_tail_is_allowed() {
+        let euro = "€".as_bytes(); // e2 82 ac
+        assert_eq!(validate_prefix(&euro[..1]), Ok(0));
+        assert_eq!(validate_prefix(&euro[..2]), Ok(0));
+        assert_eq!(validate_prefix(euro), Ok(3));
+        assert_eq!(validate_prefix(b"ab\xe2\x82"), Ok(2));
+    }
+
+    #[test]
+    fn fails_fast_on_impossible_bytes() {
+        assert_eq!(validate_prefix(b"\xff"), Err(InvalidUtf8));
+        assert_eq!(validate_prefix(b"a\xc0"), Err(InvalidUtf8));
+        // U+110000 and above can be rejected from the second byte.
+        assert_eq!(validate_prefix(b"\xf4\x90"), Err(InvalidUtf8));
+        // Surrogates are rejected from the second byte.
+        assert_eq!(validate_prefix(b"\xed\xa0"), Err(InvalidUtf8));
+        // A lead byte followed by a non-continuation.
+        assert_eq!(validate_prefix(b"\xe2a"), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn complete_requires_whole_characters() {
+        assert!(validate_complete("κόσμε".as_bytes()).is_ok());
+        assert_eq!(validate_complete(b"\xe2\x82"), Err(InvalidUtf8));
+    }
+}
