@@ -1,6 +1,6 @@
 //! Message assembly rules (RFC 6455 §5.4): fragments, continuation, limits.
 //!
-//! [`Assembler::begin_frame`] is called with each data frame's header before
+//! `Assembler::begin_frame` is called with each data frame's header before
 //! any of its payload is read, so every rule and limit is enforced from the
 //! header alone: a continuation needs a message to continue, a new message
 //! may not start inside one, and the frame size, message size and fragment

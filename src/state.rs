@@ -1,7 +1,7 @@
 //! The connection's states and every transition between them (RFC 6455 §4, §7).
 //!
 //! All state changes of a [`Connection`](crate::Connection) go through
-//! [`State::on`], so the table below is the whole state machine;
+//! `State::on`, so the table below is the whole state machine;
 //! `docs/design.md` draws it as a diagram.
 //!
 //! | from | input | to |

@@ -1,8 +1,8 @@
 //! Client side of the opening handshake (RFC 6455 §4.1).
 //!
 //! [`ClientRequest`] describes the request; the connection writes it with a
-//! fresh random 16-byte key. [`parse_response`] reads the server's head once
-//! it is complete, and [`check_101`] validates an acceptance: the Upgrade and
+//! fresh random 16-byte key. `parse_response` reads the server's head once
+//! it is complete, and `check_101` validates an acceptance: the Upgrade and
 //! Connection tokens, `Sec-WebSocket-Accept`, and that any subprotocol or
 //! extension chosen was offered.
 

@@ -1,9 +1,9 @@
 //! Server side of the opening handshake (RFC 6455 §4.2).
 //!
-//! [`parse_request`] runs httparse once over a complete head and checks every
+//! `parse_request` runs httparse once over a complete head and checks every
 //! §4.2.1 requirement, naming the broken one. The caller then answers with an
 //! [`Accept`] (101 Switching Protocols, §4.2.2) or a [`Reject`] (any status);
-//! invalid requests are answered by [`write_error`] with 400, 405, 426 or 431.
+//! invalid requests are answered by `write_error` with 400, 405, 426 or 431.
 
 use alloc::vec;
 use alloc::vec::Vec;
