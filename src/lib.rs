@@ -81,7 +81,7 @@ pub use config::Config;
 pub use connection::{Connection, Inbound, Outbound, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
-pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response};
+pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, WsUrl};
 #[cfg(feature = "std")]
 pub use rng::OsRandom;
 pub use rng::{MaskSource, SeededRandom};

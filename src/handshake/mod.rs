@@ -12,12 +12,14 @@ pub mod accept_key;
 pub mod client;
 pub mod server;
 pub mod tokens;
+pub mod url;
 
 use alloc::vec::Vec;
 
 pub use accept_key::AcceptKey;
 pub use client::ClientRequest;
 pub use server::{Accept, Reject};
+pub use url::WsUrl;
 
 /// A byte range inside a parsed head.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,162 @@
+//! A blocking WebSocket echo server on `std::net`, one thread per connection.
+//!
+//! ```sh
+//! cargo run --release --example echo_server -- 127.0.0.1:9001
+//! ```
+//!
+//! Accepts every valid handshake (no subprotocol), echoes each text and binary
+//! message unchanged (messages above the chunk threshold are echoed chunk by
+//! chunk as fragments, so memory stays bounded), answers pings and close, and
+//! logs one line per connection with the peer and the close code.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::Duration;
+
+use hybi::{Accept, CloseCode, Config, Connection, Event, MessageKind};
+
+/// Limits of the echo server: the crate's defaults (16 MiB frames, 64 MiB
+/// messages, chunked delivery above 1 MiB).
+pub fn config() -> Config {
+    Config::new()
+}
+
+/// How a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The close code reported to us (peer's Close, 1006 for EOF) or sent by
+    /// us on a protocol error.
+    pub code: Option<CloseCode>,
+    /// Messages echoed.
+    pub messages: u64,
+    /// The error that ended the connection, if any.
+    pub error: Option<String>,
+}
+
+/// Serves one accepted TCP connection until it closes.
+pub fn handle(mut stream: TcpStream) -> io::Result<Outcome> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut conn = Connection::server(config());
+    let mut outcome = Outcome {
+        code: None,
+        messages: 0,
+        error: None,
+    };
+    loop {
+        let n = match stream.read(conn.read_buf()) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            conn.receive_eof();
+        } else {
+            conn.commit(n);
+        }
+        // Drain events; after accepting, drain again for frames pipelined
+        // right behind the request.
+        while drain(&mut conn, &mut outcome) {
+            conn.accept(Accept::new()).map_err(io::Error::other)?;
+        }
+        while conn.wants_transmit() {
+            let written = stream.write(conn.transmit())?;
+            if written == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            conn.advance(written);
+        }
+        if conn.close_expected() || n == 0 {
+            let _ = stream.shutdown(Shutdown::Both);
+            return Ok(outcome);
+        }
+    }
+}
+
+/// Drains events, echoing messages; returns whether a handshake request
+/// is waiting to be accepted.
+fn drain(conn: &mut Connection, outcome: &mut Outcome) -> bool {
+    let (mut inbound, mut outbound) = conn.split();
+    loop {
+        let event = match inbound.next_event() {
+            Ok(Some(event)) => event,
+            Ok(None) => return false,
+            Err(e) => {
+                outcome.code = outcome.code.or(e.close_code());
+                outcome.error = Some(e.to_string());
+                return false;
+            }
+        };
+        // Sending fails only once our Close is out; events are drained anyway.
+        let _ = match event {
+            Event::HandshakeRequest(_) => return true,
+            Event::Text(text) => {
+                outcome.messages += 1;
+                outbound.send_text(text)
+            }
+            Event::Binary(data) => {
+                outcome.messages += 1;
+                outbound.send_binary(data)
+            }
+            Event::TextChunk { data, last } => {
+                outcome.messages += u64::from(last);
+                outbound.send_fragment(MessageKind::Text, data.as_bytes(), last)
+            }
+            Event::BinaryChunk { data, last } => {
+                outcome.messages += u64::from(last);
+                outbound.send_fragment(MessageKind::Binary, data, last)
+            }
+            Event::Close(frame) => {
+                outcome.code = Some(frame.code);
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+    }
+}
+
+/// Accepts connections forever (or `limit` of them), a thread each.
+pub fn serve(listener: TcpListener, limit: Option<usize>) -> io::Result<()> {
+    let mut handles = Vec::new();
+    for (i, stream) in listener.incoming().enumerate() {
+        let stream = stream?;
+        let peer = stream
+            .peer_addr()
+            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let handle = std::thread::spawn(move || match handle(stream) {
+            Ok(outcome) => {
+                let code = outcome
+                    .code
+                    .map_or_else(|| "none".into(), |c| c.to_string());
+                match outcome.error {
+                    Some(error) => println!(
+                        "{peer}: closed {code} after {} messages: {error}",
+                        outcome.messages
+                    ),
+                    None => println!("{peer}: closed {code} after {} messages", outcome.messages),
+                }
+            }
+            Err(e) => println!("{peer}: I/O error: {e}"),
+        });
+        if let Some(limit) = limit {
+            handles.push(handle);
+            if i + 1 >= limit {
+                break;
+            }
+        }
+    }
+    for handle in handles {
+        let _ = handle.join();
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn main() -> io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".to_string());
+    let listener = TcpListener::bind(&addr)?;
+    println!("echo_server listening on {}", listener.local_addr()?);
+    serve(listener, None)
+}
