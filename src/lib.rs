@@ -55,6 +55,13 @@
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// The library names `core` and `alloc` items explicitly so `no_std` builds
+// stay honest; examples and tests use `std` freely.
+#![warn(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
 
 extern crate alloc;
 #[cfg(any(feature = "std", test))]
