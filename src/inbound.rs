@@ -221,11 +221,20 @@ impl RxCore {
         }
     }
 
+    /// Moves every index down by `by` after live bytes moved to the front.
+    /// Between messages the message indices follow `pos`; they may point
+    /// before the live start (at a consumed control frame) and are not kept.
     fn shift(&mut self, by: usize) {
-        self.msg_start -= by;
-        self.msg_end -= by;
-        self.valid -= by;
         self.pos -= by;
+        if self.asm.kind.is_some() {
+            self.msg_start -= by;
+            self.msg_end -= by;
+            self.valid -= by;
+        } else {
+            self.msg_start = self.pos;
+            self.msg_end = self.pos;
+            self.valid = self.pos;
+        }
     }
 
     fn prepare_input(&mut self, room: usize) {

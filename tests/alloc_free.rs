@@ -1,0 +1,158 @@
+//! Zero heap allocations per message in the steady-state echo loop.
+//!
+//! A counting global allocator counts allocations made by this thread. After
+//! a warm-up that grows the buffers to their working size, echoing
+//! unfragmented messages (client → server → client, both roles encoding,
+//! masking, decoding and validating) must not allocate at all.
+
+// A global allocator cannot be written without `unsafe`; this test-only
+// shim forwards every call to the system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use hybi::{Accept, ClientRequest, Config, Connection, Event};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Moves everything `from` wants to send into `to` through its zero-copy door.
+fn pipe(from: &mut Connection, to: &mut Connection) {
+    loop {
+        let out = from.transmit();
+        if out.is_empty() {
+            return;
+        }
+        let buf = to.read_buf();
+        let n = buf.len().min(out.len());
+        buf[..n].copy_from_slice(&out[..n]);
+        to.commit(n);
+        from.advance(n);
+    }
+}
+
+fn connected(config: Config) -> (Connection, Connection) {
+    let mut client = Connection::client(ClientRequest::new("localhost", "/"), config).unwrap();
+    let mut server = Connection::server(config);
+    pipe(&mut client, &mut server);
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(Event::HandshakeRequest(_)))
+    ));
+    server.accept(Accept::new()).unwrap();
+    pipe(&mut server, &mut client);
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::HandshakeResponse(_)))
+    ));
+    (client, server)
+}
+
+/// One echo round trip; returns the length the client got back.
+fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], text: bool) -> usize {
+    if text {
+        client
+            .send_text(std::str::from_utf8(payload).unwrap())
+            .unwrap();
+    } else {
+        client.send_binary(payload).unwrap();
+    }
+    pipe(client, server);
+    {
+        let (mut inbound, mut outbound) = server.split();
+        while let Some(event) = inbound.next_event().unwrap() {
+            match event {
+                Event::Text(t) => outbound.send_text(t).unwrap(),
+                Event::Binary(b) => outbound.send_binary(b).unwrap(),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    pipe(server, client);
+    let mut got = 0;
+    while let Some(event) = client.next_event().unwrap() {
+        got += match event {
+            Event::Text(t) => t.len(),
+            Event::Binary(b) => b.len(),
+            other => panic!("unexpected {other:?}"),
+        };
+    }
+    got
+}
+
+fn assert_alloc_free(config: Config, sizes: &[usize]) {
+    let (mut client, mut server) = connected(config);
+    let payloads: Vec<Vec<u8>> = sizes
+        .iter()
+        .map(|&n| (0..n).map(|i| b'a' + (i % 26) as u8).collect())
+        .collect();
+    // Warm-up: every size once, so buffers reach their working size.
+    for p in &payloads {
+        assert_eq!(echo(&mut client, &mut server, p, true), p.len());
+    }
+    let before = allocations();
+    for round in 0..20 {
+        for (i, p) in payloads.iter().enumerate() {
+            let text = (round + i) % 2 == 0;
+            assert_eq!(echo(&mut client, &mut server, p, text), p.len());
+        }
+    }
+    let made = allocations() - before;
+    assert_eq!(
+        made,
+        0,
+        "{made} allocations in {} steady-state echoes",
+        20 * sizes.len()
+    );
+}
+
+#[test]
+fn echo_loop_is_allocation_free_with_default_config() {
+    assert_alloc_free(
+        Config::new(),
+        &[0, 1, 16, 125, 126, 1000, 4096, 16 << 10, 60 << 10],
+    );
+}
+
+#[test]
+fn echo_loop_is_allocation_free_up_to_the_chunk_threshold() {
+    let config = Config::new().buffer_high_water(4 << 20);
+    assert_alloc_free(config, &[16, 65536, 256 << 10, 1 << 20]);
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let before = allocations();
+    let v: Vec<u8> = Vec::with_capacity(10);
+    assert!(allocations() > before);
+    drop(v);
+}

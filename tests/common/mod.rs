@@ -1,0 +1,304 @@
+//! Shared test helpers: owned event transcripts, feeding input whole, byte
+//! by byte or at seeded random split points, ready-made open connections, and
+//! an in-memory client/server `Pair`.
+#![allow(dead_code)]
+
+use hybi::frame::Opcode;
+use hybi::frame::encode::encode_frame;
+use hybi::{
+    Accept, AcceptKey, ClientRequest, Config, Connection, Error, Event, SeededRandom, State,
+};
+
+/// A valid client handshake request (RFC 6455 §1.2 example).
+pub const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
+Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// An owned copy of an event, for comparing transcripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ev {
+    Request(String),
+    Response(u16),
+    Rejected(u16, Vec<u8>),
+    Text(String),
+    Binary(Vec<u8>),
+    TextChunk(String, bool),
+    BinaryChunk(Vec<u8>, bool),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(u16, String),
+}
+
+impl Ev {
+    pub fn from_event(event: &Event<'_>) -> Self {
+        match event {
+            Event::HandshakeRequest(r) => Ev::Request(r.target().to_string()),
+            Event::HandshakeResponse(r) => Ev::Response(r.status()),
+            Event::HandshakeRejected(r) => Ev::Rejected(r.status(), r.body().to_vec()),
+            Event::Text(t) => Ev::Text(t.to_string()),
+            Event::Binary(b) => Ev::Binary(b.to_vec()),
+            Event::TextChunk { data, last } => Ev::TextChunk(data.to_string(), *last),
+            Event::BinaryChunk { data, last } => Ev::BinaryChunk(data.to_vec(), *last),
+            Event::Ping(p) => Ev::Ping(p.to_vec()),
+            Event::Pong(p) => Ev::Pong(p.to_vec()),
+            Event::Close(c) => Ev::Close(c.code.0, c.reason.to_string()),
+            _ => panic!("unknown event"),
+        }
+    }
+}
+
+/// Everything a connection produced for some input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transcript {
+    pub events: Vec<Ev>,
+    pub error: Option<Error>,
+    pub output: Vec<u8>,
+    pub state: State,
+}
+
+/// Drains events (until `Ok(None)` or an error) and the transmit buffer.
+pub fn drain(conn: &mut Connection, t: &mut Transcript) {
+    if t.error.is_none() {
+        loop {
+            match conn.next_event() {
+                Ok(Some(event)) => t.events.push(Ev::from_event(&event)),
+                Ok(None) => break,
+                Err(e) => {
+                    t.error = Some(e);
+                    // Sticky: asking again gives the same error.
+                    assert_eq!(conn.next_event().err(), Some(e));
+                    break;
+                }
+            }
+        }
+    }
+    let out = conn.transmit().to_vec();
+    conn.advance(out.len());
+    t.output.extend_from_slice(&out);
+    t.state = conn.state();
+}
+
+/// Feeds `input` in pieces ending at `cuts` (sorted positions), draining
+/// after every piece, then optionally signals EOF.
+pub fn feed_split(conn: &mut Connection, input: &[u8], cuts: &[usize], eof: bool) -> Transcript {
+    let mut t = Transcript {
+        events: Vec::new(),
+        error: None,
+        output: Vec::new(),
+        state: conn.state(),
+    };
+    let mut start = 0;
+    for &cut in cuts.iter().chain(core::iter::once(&input.len())) {
+        let cut = cut.clamp(start, input.len());
+        if cut > start {
+            // Alternate the two input doors so both are exercised.
+            if start % 2 == 0 {
+                conn.receive(&input[start..cut]);
+            } else {
+                let mut fed = start;
+                while fed < cut {
+                    let buf = conn.read_buf();
+                    let n = buf.len().min(cut - fed);
+                    buf[..n].copy_from_slice(&input[fed..fed + n]);
+                    conn.commit(n);
+                    fed += n;
+                }
+            }
+        }
+        start = cut;
+        drain(conn, &mut t);
+    }
+    if eof {
+        conn.receive_eof();
+        drain(conn, &mut t);
+    }
+    t
+}
+
+pub fn feed_whole(conn: &mut Connection, input: &[u8], eof: bool) -> Transcript {
+    feed_split(conn, input, &[], eof)
+}
+
+pub fn feed_bytewise(conn: &mut Connection, input: &[u8], eof: bool) -> Transcript {
+    let cuts: Vec<usize> = (1..input.len()).collect();
+    feed_split(conn, input, &cuts, eof)
+}
+
+pub fn feed_random(conn: &mut Connection, input: &[u8], seed: u64, eof: bool) -> Transcript {
+    let mut rng = SeededRandom::new(seed);
+    let mut cuts = Vec::new();
+    let mut pos = 0usize;
+    while pos < input.len() {
+        pos += 1 + (rng.next_u64() % 40) as usize;
+        cuts.push(pos);
+    }
+    feed_split(conn, input, &cuts, eof)
+}
+
+/// Feeds `input` whole, byte by byte and at several seeded random splits to
+/// fresh connections from `make`, asserts all transcripts are identical, and
+/// returns the whole-input transcript.
+pub fn assert_split_invariant(make: impl Fn() -> Connection, input: &[u8], eof: bool) -> Transcript {
+    let whole = feed_whole(&mut make(), input, eof);
+    let bytewise = feed_bytewise(&mut make(), input, eof);
+    assert_eq!(whole, bytewise, "byte-by-byte feeding changed the outcome");
+    for seed in 0..8 {
+        let random = feed_random(&mut make(), input, seed, eof);
+        assert_eq!(whole, random, "random split (seed {seed}) changed the outcome");
+    }
+    whole
+}
+
+/// A server that has accepted `REQUEST`, with the 101 drained.
+pub fn open_server(config: Config) -> Connection {
+    let mut conn = Connection::server(config);
+    conn.receive(REQUEST);
+    match conn.next_event() {
+        Ok(Some(Event::HandshakeRequest(_))) => {}
+        other => panic!("expected a request, got {other:?}"),
+    }
+    conn.accept(Accept::new()).unwrap();
+    let n = conn.transmit().len();
+    conn.advance(n);
+    assert_eq!(conn.state(), State::Open);
+    conn
+}
+
+/// The 101 response a server would send for a client's queued request.
+pub fn response_for(request: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(request).unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap();
+    let accept = AcceptKey::from_key(key.trim().as_bytes());
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept.as_str()
+    )
+    .into_bytes()
+}
+
+/// A client with its request written out, before the response.
+pub fn new_client(config: Config, seed: u64) -> Connection {
+    Connection::client_with_rng(
+        ClientRequest::new("server.example.com", "/chat"),
+        config,
+        Box::new(SeededRandom::new(seed)),
+    )
+    .unwrap()
+}
+
+/// A client that has received a valid 101, with its request drained.
+pub fn open_client(config: Config) -> Connection {
+    let mut conn = new_client(config, 1);
+    let request = conn.transmit().to_vec();
+    conn.advance(request.len());
+    conn.receive(&response_for(&request));
+    match conn.next_event() {
+        Ok(Some(Event::HandshakeResponse(r))) => assert_eq!(r.status(), 101),
+        other => panic!("expected a 101, got {other:?}"),
+    }
+    assert_eq!(conn.state(), State::Open);
+    conn
+}
+
+/// A frame as a client sends it (masked with `mask`).
+pub fn client_frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_frame(&mut out, fin, opcode, Some([0x37, 0xfa, 0x21, 0x3d]), payload);
+    out
+}
+
+/// A frame as a server sends it (unmasked).
+pub fn server_frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_frame(&mut out, fin, opcode, None, payload);
+    out
+}
+
+/// A raw frame with arbitrary first byte, for reserved bits and opcodes.
+pub fn raw_frame(b0: u8, masked: bool, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mask = masked.then_some([1, 2, 3, 4]);
+    encode_frame(&mut out, true, Opcode::Binary, mask, payload);
+    out[0] = b0;
+    out
+}
+
+/// A client and a server wired together in memory.
+pub struct Pair {
+    pub client: Connection,
+    pub server: Connection,
+    pub client_events: Vec<Ev>,
+    pub server_events: Vec<Ev>,
+    pub client_error: Option<Error>,
+    pub server_error: Option<Error>,
+}
+
+impl Pair {
+    /// Both ends through the handshake (the server accepts).
+    pub fn connected(client_config: Config, server_config: Config) -> Self {
+        let mut pair = Self {
+            client: new_client(client_config, 42),
+            server: Connection::server(server_config),
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            client_error: None,
+            server_error: None,
+        };
+        pair.drive();
+        assert_eq!(pair.server_events, [Ev::Request("/chat".into())]);
+        assert_eq!(pair.client_events, [Ev::Response(101)]);
+        pair.client_events.clear();
+        pair.server_events.clear();
+        pair
+    }
+
+    /// Moves bytes both ways until neither side has anything to send.
+    /// Returns the number of steps taken.
+    pub fn drive(&mut self) -> usize {
+        self.drive_bounded(10_000)
+    }
+
+    pub fn drive_bounded(&mut self, max_steps: usize) -> usize {
+        for step in 0..max_steps {
+            let to_server = self.client.transmit().to_vec();
+            self.client.advance(to_server.len());
+            let to_client = self.server.transmit().to_vec();
+            self.server.advance(to_client.len());
+            if to_server.is_empty() && to_client.is_empty() && step > 0 {
+                return step;
+            }
+            self.server.receive(&to_server);
+            self.client.receive(&to_client);
+            Self::pump(&mut self.server, &mut self.server_events, &mut self.server_error, true);
+            Self::pump(&mut self.client, &mut self.client_events, &mut self.client_error, false);
+        }
+        panic!("pair did not settle in {max_steps} steps");
+    }
+
+    fn pump(conn: &mut Connection, events: &mut Vec<Ev>, error: &mut Option<Error>, server: bool) {
+        if error.is_some() {
+            return;
+        }
+        loop {
+            match conn.next_event() {
+                Ok(Some(event)) => {
+                    let owned = Ev::from_event(&event);
+                    let accept = server && matches!(owned, Ev::Request(_));
+                    events.push(owned);
+                    if accept {
+                        conn.accept(Accept::new()).unwrap();
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    *error = Some(e);
+                    return;
+                }
+            }
+        }
+    }
+}
