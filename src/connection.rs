@@ -25,6 +25,9 @@ use crate::outbound::TxCore;
 use crate::rng::MaskSource;
 use crate::state::{Input, State};
 
+/// Pending output above which an owed Pong waits instead of being queued.
+const PONG_BACKLOG: usize = 16 << 10;
+
 /// Which end of the connection this engine is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -172,6 +175,9 @@ impl Connection {
     ///
     /// Call next: repeat until `Ok(None)`, then drain `transmit`.
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        // Replies owed for the previous event go out before the next one is
+        // decoded, so every Ping gets its Pong whatever the read sizes.
+        self.flush_owed();
         self.rx.next_event(&self.state)
     }
 
@@ -330,6 +336,15 @@ impl Connection {
         }
         if let Some(error) = owed.http.take() {
             server::write_error(&mut self.tx.buf.data, error);
+        }
+        // A peer that pings faster than the caller writes gets only its latest
+        // Ping answered (RFC 6455 §5.5.3): the owed Pong waits while too much
+        // output is pending, and a newer Ping replaces it.
+        if owed.pong_len.is_some() && self.tx.buf.pending().len() >= PONG_BACKLOG {
+            if owed.close.is_none() {
+                return;
+            }
+            owed.pong_len = None;
         }
         if let Some(len) = owed.pong_len.take()
             && !self.tx.close_sent

@@ -692,7 +692,6 @@ fn fail_into(
     if let Error::Protocol(e) = error
         && matches!(state.get(), State::Open | State::CloseReceived)
     {
-        owed.pong_len = None;
         owed.close = Some(Some(e.close_code()));
     }
     *slot = Some(error);

@@ -54,7 +54,7 @@
 //!   [`Connection::client_with_rng`].
 #![no_std]
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 // The library names `core` and `alloc` items explicitly so `no_std` builds
 // stay honest; examples and tests use `std` freely.
 #![warn(

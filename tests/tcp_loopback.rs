@@ -3,7 +3,7 @@
 //! the chunk threshold, echoed as fragments), ping, and a clean close.
 
 #[path = "../examples/echo_server.rs"]
-#[allow(dead_code, unreachable_pub)]
+#[allow(dead_code)]
 mod echo_server;
 
 use std::io::{Read, Write};

@@ -138,13 +138,20 @@ pub fn feed_random(conn: &mut Connection, input: &[u8], seed: u64, eof: bool) ->
 /// Feeds `input` whole, byte by byte and at several seeded random splits to
 /// fresh connections from `make`, asserts all transcripts are identical, and
 /// returns the whole-input transcript.
-pub fn assert_split_invariant(make: impl Fn() -> Connection, input: &[u8], eof: bool) -> Transcript {
+pub fn assert_split_invariant(
+    make: impl Fn() -> Connection,
+    input: &[u8],
+    eof: bool,
+) -> Transcript {
     let whole = feed_whole(&mut make(), input, eof);
     let bytewise = feed_bytewise(&mut make(), input, eof);
     assert_eq!(whole, bytewise, "byte-by-byte feeding changed the outcome");
     for seed in 0..8 {
         let random = feed_random(&mut make(), input, seed, eof);
-        assert_eq!(whole, random, "random split (seed {seed}) changed the outcome");
+        assert_eq!(
+            whole, random,
+            "random split (seed {seed}) changed the outcome"
+        );
     }
     whole
 }
@@ -207,7 +214,13 @@ pub fn open_client(config: Config) -> Connection {
 /// A frame as a client sends it (masked with `mask`).
 pub fn client_frame(fin: bool, opcode: Opcode, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_frame(&mut out, fin, opcode, Some([0x37, 0xfa, 0x21, 0x3d]), payload);
+    encode_frame(
+        &mut out,
+        fin,
+        opcode,
+        Some([0x37, 0xfa, 0x21, 0x3d]),
+        payload,
+    );
     out
 }
 
@@ -273,8 +286,18 @@ impl Pair {
             }
             self.server.receive(&to_server);
             self.client.receive(&to_client);
-            Self::pump(&mut self.server, &mut self.server_events, &mut self.server_error, true);
-            Self::pump(&mut self.client, &mut self.client_events, &mut self.client_error, false);
+            Self::pump(
+                &mut self.server,
+                &mut self.server_events,
+                &mut self.server_error,
+                true,
+            );
+            Self::pump(
+                &mut self.client,
+                &mut self.client_events,
+                &mut self.client_error,
+                false,
+            );
         }
         panic!("pair did not settle in {max_steps} steps");
     }

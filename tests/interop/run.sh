@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs examples/echo_server against an independent client (Python's
+# `websockets`): text, binary, 1 MiB and 3 MiB messages, ping, clean close.
+# Installs the client into a cached virtualenv; stops the server it started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+env_dir="${HYBI_INTEROP_ENV:-$HOME/.cache/hybi/interop-py3}"
+reqs=tests/interop/requirements.txt
+stamp="$env_dir/.hybi-stamp"
+want=$(sha256sum "$reqs" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  rm -rf "$env_dir"
+  python3 -m venv "$env_dir"
+  "$env_dir/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"
+  echo "$want" > "$stamp"
+fi
+
+[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --example echo_server
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log=$(mktemp)
+target/release/examples/echo_server "127.0.0.1:$port" >"$log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+
+for _ in $(seq 1 100); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null && break
+  sleep 0.1
+done
+
+status=0
+timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "ws://127.0.0.1:$port/" || status=$?
+sleep 0.2
+echo "echo_server log:"
+cat "$log"
+exit "$status"
