@@ -25,7 +25,10 @@ impl RecvBuf {
     /// Makes at least `room` bytes of spare room after `end`, moving live bytes
     /// to the front first. Returns the distance they moved (to be subtracted
     /// from every index into the buffer).
-    pub(crate) fn reserve(&mut self, room: usize) -> usize {
+    ///
+    /// Growth doubles (so a message arriving in many reads is not copied over
+    /// and over) but never past `limit` unless `end + room` itself is larger.
+    pub(crate) fn reserve(&mut self, room: usize, limit: usize) -> usize {
         if self.data.len() - self.end >= room {
             return 0;
         }
@@ -37,9 +40,9 @@ impl RecvBuf {
         }
         if self.data.len() - self.end < room {
             let needed = self.end + room;
-            self.data.reserve(needed - self.data.len());
-            let cap = self.data.capacity();
-            self.data.resize(cap, 0);
+            let target = needed.max(self.data.len().saturating_mul(2).min(limit));
+            self.data.reserve_exact(target - self.data.len());
+            self.data.resize(target, 0);
         }
         shift
     }
@@ -102,21 +105,37 @@ mod tests {
     #[test]
     fn reserve_compacts_before_growing() {
         let mut buf = RecvBuf::default();
-        assert_eq!(buf.reserve(16), 0);
+        assert_eq!(buf.reserve(16, 64), 0);
         assert!(buf.data.len() >= 16);
         let len = buf.data.len();
         buf.data[..len].fill(7);
         buf.end = len;
         buf.start = len - 2;
-        assert_eq!(buf.reserve(len - 2), len - 2);
+        assert_eq!(buf.reserve(len - 2, 64), len - 2);
         assert_eq!((buf.start, buf.end), (0, 2));
         assert_eq!(buf.data.len(), len, "compaction alone made room");
     }
 
     #[test]
+    fn growth_doubles_up_to_the_limit() {
+        let mut buf = RecvBuf::default();
+        buf.reserve(100, 1000);
+        assert_eq!(buf.data.len(), 100);
+        buf.end = 100;
+        buf.reserve(10, 1000);
+        assert_eq!(buf.data.len(), 200, "doubled");
+        buf.end = 200;
+        buf.reserve(10, 300);
+        assert_eq!(buf.data.len(), 300, "capped by the limit");
+        buf.end = 300;
+        buf.reserve(50, 300);
+        assert_eq!(buf.data.len(), 350, "a larger need wins over the limit");
+    }
+
+    #[test]
     fn empty_buffer_is_released_above_high_water() {
         let mut buf = RecvBuf::default();
-        buf.reserve(1000);
+        buf.reserve(1000, 1000);
         buf.start = 10;
         buf.end = 10;
         assert_eq!(buf.rewind_if_empty(100), 10);

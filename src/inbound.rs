@@ -243,7 +243,7 @@ impl RxCore {
             .buf
             .rewind_if_empty(self.config.get_buffer_high_water());
         self.shift(moved);
-        let moved = self.buf.reserve(room);
+        let moved = self.buf.reserve(room, self.config.max_receive_buffer());
         self.shift(moved);
     }
 

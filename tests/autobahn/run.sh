@@ -302,7 +302,10 @@ import json, sys
 path, kind, url, outdir, cases = sys.argv[1:6]
 spec = {"outdir": outdir}
 if kind == "servers":
-    spec["servers"] = [{"url": url}]
+    # "agent" names the report entry. Without it the suite uses the server's
+    # Server header, and a case whose opening handshake fails gets agent None,
+    # on which the suite's report writer crashes and the run hangs.
+    spec["servers"] = [{"agent": "hybi", "url": url}]
 else:
     spec["url"] = url
 spec["cases"] = [c.strip() for c in cases.split(",") if c.strip()]

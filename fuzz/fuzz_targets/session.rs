@@ -1,0 +1,157 @@
+//! A client and a server wired together, driven by an arbitrary list of
+//! operations: send text/binary/ping/close on either side, deliver part of
+//! the bytes in flight, end a stream. Nothing panics, every outcome is an
+//! event or a typed error, and each side receives exactly the messages the
+//! other sent, in order, up to where a close or error ended the exchange.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use hybi::{Accept, CloseCode, Connection, Error, Event};
+use hybi_fuzz::small_config;
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Send { client: bool, text: bool, payload: Vec<u8> },
+    Ping { client: bool, payload: Vec<u8> },
+    Close { client: bool, code: u16, reason: String },
+    Deliver { to_server: bool, max: u16 },
+    Eof { to_server: bool },
+}
+
+#[derive(Default)]
+struct Side {
+    received: Vec<Vec<u8>>,
+    partial: Vec<u8>,
+    sent: Vec<Vec<u8>>,
+    error: Option<Error>,
+    eof: bool,
+}
+
+fn pump(conn: &mut Connection, side: &mut Side, server: bool) {
+    while side.error.is_none() {
+        match conn.next_event() {
+            Ok(Some(Event::HandshakeRequest(_))) if server => {
+                conn.accept(Accept::new()).unwrap();
+            }
+            Ok(Some(Event::Text(t))) => side.received.push(t.as_bytes().to_vec()),
+            Ok(Some(Event::Binary(b))) => side.received.push(b.to_vec()),
+            Ok(Some(Event::TextChunk { data, last })) => {
+                side.partial.extend_from_slice(data.as_bytes());
+                if last {
+                    side.received.push(std::mem::take(&mut side.partial));
+                }
+            }
+            Ok(Some(Event::BinaryChunk { data, last })) => {
+                side.partial.extend_from_slice(data);
+                if last {
+                    side.received.push(std::mem::take(&mut side.partial));
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => side.error = Some(e),
+        }
+    }
+}
+
+fn deliver(from: &mut Connection, to: &mut Connection, max: usize) {
+    let out = from.transmit();
+    let n = out.len().min(max);
+    to.receive(&out[..n]);
+    from.advance(n);
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let config = small_config();
+    let mut client = Connection::client_with_rng(
+        hybi::ClientRequest::new("example.com", "/chat"),
+        config,
+        Box::new(hybi::SeededRandom::new(1)),
+    )
+    .unwrap();
+    let mut server = Connection::server(config);
+    let (mut cs, mut ss) = (Side::default(), Side::default());
+    for op in ops.iter().take(64) {
+        match op {
+            Op::Send { client: c, text, payload } => {
+                let (conn, side) = if *c { (&mut client, &mut cs) } else { (&mut server, &mut ss) };
+                // Stay within the receiver's limits (small_config: 4 KiB frames).
+                let payload = &payload[..payload.len().min(1024)];
+                let payload = if *text {
+                    String::from_utf8_lossy(payload).into_owned().into_bytes()
+                } else {
+                    payload.to_vec()
+                };
+                let result = if *text {
+                    conn.send_text(std::str::from_utf8(&payload).unwrap())
+                } else {
+                    conn.send_binary(&payload)
+                };
+                match result {
+                    Ok(()) => side.sent.push(payload),
+                    Err(e) => assert!(matches!(e, Error::Usage(_)), "{e:?}"),
+                }
+            }
+            Op::Ping { client: c, payload } => {
+                let conn = if *c { &mut client } else { &mut server };
+                if let Err(e) = conn.send_ping(payload) {
+                    assert!(matches!(e, Error::Usage(_)));
+                }
+            }
+            Op::Close { client: c, code, reason } => {
+                let conn = if *c { &mut client } else { &mut server };
+                if let Err(e) = conn.close(CloseCode(*code), reason) {
+                    assert!(matches!(e, Error::Usage(_)));
+                }
+            }
+            Op::Deliver { to_server, max } => {
+                if *to_server {
+                    if !ss.eof {
+                        deliver(&mut client, &mut server, usize::from(*max));
+                    }
+                    pump(&mut server, &mut ss, true);
+                } else {
+                    if !cs.eof {
+                        deliver(&mut server, &mut client, usize::from(*max));
+                    }
+                    pump(&mut client, &mut cs, false);
+                }
+            }
+            Op::Eof { to_server } => {
+                if *to_server {
+                    ss.eof = true;
+                    server.receive_eof();
+                    pump(&mut server, &mut ss, true);
+                } else {
+                    cs.eof = true;
+                    client.receive_eof();
+                    pump(&mut client, &mut cs, false);
+                }
+            }
+        }
+    }
+    // Settle: deliver everything both ways until quiet (bounded).
+    for _ in 0..16 {
+        if !ss.eof {
+            deliver(&mut client, &mut server, usize::MAX);
+        }
+        pump(&mut server, &mut ss, true);
+        if !cs.eof {
+            deliver(&mut server, &mut client, usize::MAX);
+        }
+        pump(&mut client, &mut cs, false);
+    }
+    // Both sides are well-behaved peers: no protocol errors between them.
+    for side in [&cs, &ss] {
+        if let Some(e) = side.error {
+            assert!(!matches!(e, Error::Protocol(_)), "{e:?} between two hybi peers");
+        }
+    }
+    // What arrived is what was sent, in order (a prefix when a close or
+    // EOF cut the exchange short).
+    assert!(cs.received.len() <= ss.sent.len());
+    assert_eq!(cs.received[..], ss.sent[..cs.received.len()]);
+    assert!(ss.received.len() <= cs.sent.len());
+    assert_eq!(ss.received[..], cs.sent[..ss.received.len()]);
+});
