@@ -41,9 +41,8 @@ impl Client {
         loop {
             let mut got = None;
             while got.is_none() {
-                let event = match self.conn.next_event().unwrap() {
-                    Some(event) => event,
-                    None => break,
+                let Some(event) = self.conn.next_event().unwrap() else {
+                    break;
                 };
                 got = match event {
                     Event::Text(t) => Some(Got::Text(t.to_string())),
