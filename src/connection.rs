@@ -4,13 +4,14 @@
 //! Input (`read_buf`/`commit`, `receive`, `receive_eof`) feeds the receive
 //! core; `next_event` reads events from it; `send_*`, `close`, `accept` and
 //! `reject` write into the send core; `transmit`/`advance` drain it. Replies
-//! the peer is owed are written into the transmit buffer whenever the caller
-//! drains output or sends, so they are never lost and never reordered inside a
-//! frame. `split` lends the two sides separately, so an event borrowed from
+//! the peer is owed (Pong, Close echo, the Close for a protocol error) are
+//! queued into the transmit buffer as soon as the frame that calls for them is
+//! decoded, so they are never lost and keep their order with what the caller
+//! sends. `split` lends the two sides separately, so an event borrowed from
 //! the receive buffer can be echoed without a copy.
 
 use alloc::boxed::Box;
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 
 use crate::assemble::MessageKind;
 use crate::close::CloseCode;
@@ -20,13 +21,10 @@ use crate::event::Event;
 use crate::frame::Opcode;
 use crate::handshake::{Accept, Reject};
 use crate::handshake::{AcceptKey, ClientRequest, Request, client, server};
-use crate::inbound::RxCore;
+use crate::inbound::{Link, PONG_BACKLOG, RxCore};
 use crate::outbound::TxCore;
 use crate::rng::MaskSource;
 use crate::state::{Input, State};
-
-/// Pending output above which an owed Pong waits instead of being queued.
-const PONG_BACKLOG: usize = 16 << 10;
 
 /// Which end of the connection this engine is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,7 +52,9 @@ pub enum Role {
 #[derive(Debug)]
 pub struct Connection {
     rx: RxCore,
-    tx: TxCore,
+    /// Shared with the inbound half while split, which queues replies
+    /// (Pong, Close echo) the moment they are owed.
+    tx: RefCell<TxCore>,
     state: Cell<State>,
     role: Role,
 }
@@ -68,7 +68,11 @@ impl Connection {
     pub fn server(config: Config) -> Self {
         Self {
             rx: RxCore::new(Role::Server, config),
-            tx: TxCore::new(Role::Server, None, config.get_buffer_high_water()),
+            tx: RefCell::new(TxCore::new(
+                Role::Server,
+                None,
+                config.get_buffer_high_water(),
+            )),
             state: Cell::new(State::AwaitingRequest),
             role: Role::Server,
         }
@@ -112,7 +116,7 @@ impl Connection {
         rx.expect_response(AcceptKey::from_key(&key), request.offered_protocols());
         Ok(Self {
             rx,
-            tx,
+            tx: RefCell::new(tx),
             state: Cell::new(State::AwaitingResponse),
             role: Role::Client,
         })
@@ -175,10 +179,11 @@ impl Connection {
     ///
     /// Call next: repeat until `Ok(None)`, then drain `transmit`.
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        // Replies owed for the previous event go out before the next one is
-        // decoded, so every Ping gets its Pong whatever the read sizes.
         self.flush_owed();
-        self.rx.next_event(&self.state)
+        self.rx.next_event(Link {
+            state: &self.state,
+            tx: &self.tx,
+        })
     }
 
     /// Server: the handshake request waiting for `accept` or `reject`, if any.
@@ -204,7 +209,7 @@ impl Connection {
             return Err(UsageError::NoPendingRequest.into());
         };
         server::check_accept(&accept, head, parsed)?;
-        server::write_accept(&mut self.tx.buf.data, &accept, key);
+        server::write_accept(&mut self.tx.get_mut().buf.data, &accept, key);
         self.rx.finish_request(false);
         self.state.set(self.state.get().on(Input::Accepted));
         Ok(())
@@ -223,7 +228,7 @@ impl Connection {
             return Err(UsageError::NoPendingRequest.into());
         }
         server::check_reject(&reject)?;
-        server::write_reject(&mut self.tx.buf.data, &reject);
+        server::write_reject(&mut self.tx.get_mut().buf.data, &reject);
         self.rx.finish_request(true);
         self.state.set(self.state.get().on(Input::Rejected));
         Ok(())
@@ -294,8 +299,7 @@ impl Connection {
         self.split().1.send_pong(payload)
     }
 
-    /// Starts the closing handshake (or answers the peer's Close with this
-    /// code instead of the automatic echo).
+    /// Starts the closing handshake.
     ///
     /// # Errors
     /// [`UsageError::InvalidCloseCode`] for a code that may not be sent,
@@ -315,47 +319,36 @@ impl Connection {
     #[must_use]
     pub fn transmit(&mut self) -> &[u8] {
         self.flush_owed();
-        self.tx.buf.pending()
+        self.tx.get_mut().buf.pending()
     }
 
     /// Marks `n` bytes of [`transmit`](Self::transmit) as written.
     pub fn advance(&mut self, n: usize) {
-        self.tx.buf.advance(n, self.tx.high_water);
+        let tx = self.tx.get_mut();
+        tx.buf.advance(n, tx.high_water);
     }
 
     /// Whether [`transmit`](Self::transmit) has bytes to write.
     #[must_use]
     pub fn wants_transmit(&self) -> bool {
-        !self.tx.buf.is_empty() || self.rx.owed.any()
+        !self.tx.borrow().buf.is_empty() || self.rx.owed.pong_len.is_some()
     }
 
+    /// Queues a Pong held back under output backlog once output has drained
+    /// (only the latest Ping's, RFC 6455 §5.5.3).
     fn flush_owed(&mut self) {
-        let owed = &mut self.rx.owed;
-        if !owed.any() {
-            return;
-        }
-        if let Some(error) = owed.http.take() {
-            server::write_error(&mut self.tx.buf.data, error);
-        }
-        // A peer that pings faster than the caller writes gets only its latest
-        // Ping answered (RFC 6455 §5.5.3): the owed Pong waits while too much
-        // output is pending, and a newer Ping replaces it.
-        if owed.pong_len.is_some() && self.tx.buf.pending().len() >= PONG_BACKLOG {
-            if owed.close.is_none() {
-                return;
+        let tx = self.tx.get_mut();
+        if let Some(len) = self.rx.owed.pong_len
+            && tx.buf.pending().len() < PONG_BACKLOG
+        {
+            self.rx.owed.pong_len = None;
+            if !tx.close_sent && self.state.get() == State::Open {
+                tx.frame(
+                    true,
+                    Opcode::Pong,
+                    &[&self.rx.owed.pong[..usize::from(len)]],
+                );
             }
-            owed.pong_len = None;
-        }
-        if let Some(len) = owed.pong_len.take()
-            && !self.tx.close_sent
-        {
-            self.tx
-                .frame(true, Opcode::Pong, &[&owed.pong[..usize::from(len)]]);
-        }
-        if let Some(code) = owed.close.take()
-            && !self.tx.close_sent
-        {
-            self.tx.write_close(&self.state, code, "");
         }
     }
 
@@ -393,14 +386,15 @@ impl Connection {
     /// Heap bytes held by the connection's buffers right now.
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
-        self.rx.heap_bytes() + self.tx.buf.data.capacity()
+        self.rx.heap_bytes() + self.tx.borrow().buf.data.capacity()
     }
 
     /// Releases buffers that hold nothing, for connections about to idle.
     pub fn shrink_buffers(&mut self) {
         self.rx.shrink();
-        if self.tx.buf.is_empty() {
-            self.tx.buf.advance(0, 0);
+        let tx = self.tx.get_mut();
+        if tx.buf.is_empty() {
+            tx.buf.advance(0, 0);
         }
     }
 
@@ -425,18 +419,20 @@ impl Connection {
     /// # Ok(()) }
     /// ```
     ///
-    /// Replies owed to the peer (Pong, Close echo) are recorded by the inbound
-    /// half and queued at the next [`transmit`](Self::transmit).
+    /// Replies owed to the peer (Pong, Close echo) are queued by the inbound
+    /// half as it decodes, in order with what the outbound half sends.
     pub fn split(&mut self) -> (Inbound<'_>, Outbound<'_>) {
+        self.flush_owed();
+        let link = Link {
+            state: &self.state,
+            tx: &self.tx,
+        };
         (
             Inbound {
                 rx: &mut self.rx,
-                state: &self.state,
+                link,
             },
-            Outbound {
-                tx: &mut self.tx,
-                state: &self.state,
-            },
+            Outbound { link },
         )
     }
 }
@@ -445,7 +441,7 @@ impl Connection {
 #[derive(Debug)]
 pub struct Inbound<'a> {
     rx: &'a mut RxCore,
-    state: &'a Cell<State>,
+    link: Link<'a>,
 }
 
 impl Inbound<'_> {
@@ -454,15 +450,14 @@ impl Inbound<'_> {
     /// # Errors
     /// As for [`Connection::next_event`].
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        self.rx.next_event(self.state)
+        self.rx.next_event(self.link)
     }
 }
 
 /// The send side of a [`Connection`], from [`Connection::split`].
 #[derive(Debug)]
 pub struct Outbound<'a> {
-    tx: &'a mut TxCore,
-    state: &'a Cell<State>,
+    link: Link<'a>,
 }
 
 impl Outbound<'_> {
@@ -471,8 +466,10 @@ impl Outbound<'_> {
     /// # Errors
     /// As for [`Connection::send_text`].
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.tx
-            .send_message(self.state, MessageKind::Text, text.as_bytes())
+        self.link
+            .tx
+            .borrow_mut()
+            .send_message(self.link.state, MessageKind::Text, text.as_bytes())
     }
 
     /// Queues a binary message; see [`Connection::send_binary`].
@@ -480,7 +477,10 @@ impl Outbound<'_> {
     /// # Errors
     /// As for [`Connection::send_text`].
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.tx.send_message(self.state, MessageKind::Binary, data)
+        self.link
+            .tx
+            .borrow_mut()
+            .send_message(self.link.state, MessageKind::Binary, data)
     }
 
     /// Queues a fragment; see [`Connection::send_fragment`].
@@ -493,7 +493,10 @@ impl Outbound<'_> {
         data: &[u8],
         last: bool,
     ) -> Result<(), Error> {
-        self.tx.send_fragment(self.state, kind, data, last)
+        self.link
+            .tx
+            .borrow_mut()
+            .send_fragment(self.link.state, kind, data, last)
     }
 
     /// Queues a Ping; see [`Connection::send_ping`].
@@ -501,7 +504,10 @@ impl Outbound<'_> {
     /// # Errors
     /// As for [`Connection::send_ping`].
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.tx.send_control(self.state, Opcode::Ping, payload)
+        self.link
+            .tx
+            .borrow_mut()
+            .send_control(self.link.state, Opcode::Ping, payload)
     }
 
     /// Queues a Pong; see [`Connection::send_pong`].
@@ -509,7 +515,10 @@ impl Outbound<'_> {
     /// # Errors
     /// As for [`Connection::send_ping`].
     pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.tx.send_control(self.state, Opcode::Pong, payload)
+        self.link
+            .tx
+            .borrow_mut()
+            .send_control(self.link.state, Opcode::Pong, payload)
     }
 
     /// Queues a Close; see [`Connection::close`].
@@ -517,6 +526,9 @@ impl Outbound<'_> {
     /// # Errors
     /// As for [`Connection::close`].
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.tx.close(self.state, code, reason)
+        self.link
+            .tx
+            .borrow_mut()
+            .close(self.link.state, code, reason)
     }
 }

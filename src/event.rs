@@ -40,14 +40,14 @@ pub enum Event<'a> {
         /// Whether this chunk ends the message.
         last: bool,
     },
-    /// A Ping. With `Config::auto_pong` (the default) the Pong is already owed
+    /// A Ping. With `Config::auto_pong` (the default) the Pong is already queued
     /// and goes out with the next `transmit`.
     Ping(&'a [u8]),
     /// A Pong (a reply to our Ping, or unsolicited as a heartbeat).
     Pong(&'a [u8]),
     /// The peer's Close (code 1005 if it carried none), or the end of the
     /// stream without one (code 1006). After the peer's Close our echo is
-    /// owed and goes out with the next `transmit`.
+    /// already queued in `transmit` and nothing more may be sent.
     Close(CloseFrame<'a>),
 }
 

@@ -6,13 +6,13 @@
 //! message's payload contiguous by moving later fragments down over the
 //! headers between them, so whole messages are handed out as one borrowed
 //! slice. Replies the peer is owed (Pong, Close echo, the Close for a protocol
-//! error, an HTTP error) are recorded in [`Owed`] and written by the
-//! connection when the caller next drains output, which lets the inbound and
-//! outbound halves be borrowed separately.
+//! error, an HTTP error) are queued at once through [`Link`], which shares the
+//! send side with the outbound half; only a Pong held back under output
+//! backlog waits in [`Owed`].
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 
 use crate::assemble::{Assembler, MessageKind};
 use crate::buffer::RecvBuf;
@@ -25,21 +25,18 @@ use crate::frame::decode::{HeaderRules, decode_header};
 use crate::frame::mask::apply_mask;
 use crate::frame::{MAX_CONTROL_PAYLOAD, Opcode};
 use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
+use crate::outbound::TxCore;
 use crate::state::{Input, State};
 use crate::utf8::validate_prefix;
 
-/// Replies the peer is owed, written at the next drain of output.
+/// A Pong held back while too much output is waiting (RFC 6455 §5.5.3 lets
+/// an endpoint answer only the most recent Ping); written once output drains.
 #[derive(Debug)]
 pub(crate) struct Owed {
-    /// Payload of the latest Ping to answer (§5.5.3: only the latest need be).
+    /// Payload of the latest unanswered Ping.
     pub(crate) pong: [u8; MAX_CONTROL_PAYLOAD],
     /// Length of `pong`, if a Pong is owed.
     pub(crate) pong_len: Option<u8>,
-    /// A Close to send: `Some(None)` is an empty Close (echo of one), and
-    /// `Some(Some(code))` carries a code.
-    pub(crate) close: Option<Option<CloseCode>>,
-    /// An HTTP error response for an invalid handshake request.
-    pub(crate) http: Option<HandshakeError>,
 }
 
 impl Owed {
@@ -47,13 +44,48 @@ impl Owed {
         Self {
             pong: [0; MAX_CONTROL_PAYLOAD],
             pong_len: None,
-            close: None,
-            http: None,
+        }
+    }
+}
+
+/// Output above which a Pong waits instead of being queued at once.
+pub(crate) const PONG_BACKLOG: usize = 16 << 10;
+
+/// What the receive side shares with the rest of the connection: the state
+/// and the send side, where replies (Pong, Close echo, the Close for a
+/// protocol error, an HTTP error) are queued the moment they are owed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Link<'a> {
+    pub(crate) state: &'a Cell<State>,
+    pub(crate) tx: &'a RefCell<TxCore>,
+}
+
+impl Link<'_> {
+    fn set(self, input: Input) {
+        self.state.set(self.state.get().on(input));
+    }
+
+    /// Queues a Close (empty for `None`) unless ours was already sent.
+    fn close(self, code: Option<CloseCode>) {
+        let mut tx = self.tx.borrow_mut();
+        if !tx.close_sent {
+            tx.write_close(self.state, code, "");
         }
     }
 
-    pub(crate) fn any(&self) -> bool {
-        self.pong_len.is_some() || self.close.is_some() || self.http.is_some()
+    /// Answers a Ping, or holds the Pong back under output backlog.
+    fn pong(self, owed: &mut Owed, payload: &[u8]) {
+        let mut tx = self.tx.borrow_mut();
+        if tx.close_sent {
+            return;
+        }
+        if tx.buf.pending().len() >= PONG_BACKLOG {
+            owed.pong[..payload.len()].copy_from_slice(payload);
+            owed.pong_len = Some(payload.len() as u8);
+        } else {
+            owed.pong_len = None;
+            tx.frame(true, Opcode::Pong, &[payload]);
+        }
     }
 }
 
@@ -289,27 +321,24 @@ impl RxCore {
 
     // ----- errors --------------------------------------------------------------
 
-    fn fail(&mut self, error: Error, state: &Cell<State>) -> Error {
-        fail_into(&mut self.error, &mut self.owed, state, error)
+    fn fail(&mut self, error: Error, link: Link<'_>) -> Error {
+        fail_into(&mut self.error, link, error)
     }
 
     // ----- events ----------------------------------------------------------------
 
     /// The next event, `Ok(None)` when more bytes are needed.
-    pub(crate) fn next_event<'s>(
-        &'s mut self,
-        state: &Cell<State>,
-    ) -> Result<Option<Event<'s>>, Error> {
+    pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         self.release_pending();
         if let Some(error) = self.error {
             return Err(error);
         }
-        let ready = match state.get() {
-            State::AwaitingRequest => self.server_handshake(state)?,
-            State::AwaitingResponse => self.client_handshake(state)?,
-            State::Open | State::CloseSent => self.frames(state)?,
+        let ready = match link.state.get() {
+            State::AwaitingRequest => self.server_handshake(link)?,
+            State::AwaitingResponse => self.client_handshake(link)?,
+            State::Open | State::CloseSent => self.frames(link)?,
             State::RequestReceived => None,
-            State::CloseReceived | State::Closed | State::Failed => {
+            State::Closed | State::Failed => {
                 // Nothing may follow the peer's Close; discard the rest.
                 self.pos = self.buf.end;
                 self.release = Release::Message;
@@ -317,7 +346,7 @@ impl RxCore {
             }
         };
         match ready {
-            Some(ready) => self.event(ready, state).map(Some),
+            Some(ready) => self.event(ready, link).map(Some),
             None => Ok(None),
         }
     }
@@ -358,7 +387,7 @@ impl RxCore {
         }
     }
 
-    fn event<'s>(&'s mut self, ready: Ready, state: &Cell<State>) -> Result<Event<'s>, Error> {
+    fn event<'s>(&'s mut self, ready: Ready, link: Link<'_>) -> Result<Event<'s>, Error> {
         let data = &self.buf.data;
         Ok(match ready {
             Ready::Request => match self.handshake.as_deref() {
@@ -406,8 +435,7 @@ impl RxCore {
                         Err(_) => {
                             return Err(fail_into(
                                 &mut self.error,
-                                &mut self.owed,
-                                state,
+                                link,
                                 ProtocolError::InvalidUtf8.into(),
                             ));
                         }
@@ -426,9 +454,9 @@ impl RxCore {
 
     /// Nothing more can be decoded now: report the end of the stream if it
     /// came, else ask for more bytes.
-    fn need_more(&mut self, state: &Cell<State>) -> Option<Ready> {
-        if self.eof && !state.get().is_terminal() {
-            state.set(state.get().on(Input::Eof));
+    fn need_more(&mut self, link: Link<'_>) -> Option<Ready> {
+        if self.eof && !link.state.get().is_terminal() {
+            link.set(Input::Eof);
             self.pos = self.buf.end;
             self.release = Release::Message;
             self.asm.finish();
@@ -438,7 +466,7 @@ impl RxCore {
         }
     }
 
-    fn server_handshake(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+    fn server_handshake(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
         let max = self.config.get_max_handshake_bytes();
         let head = &self.buf.data[self.buf.start..self.buf.end];
         let Some(Handshake::ServerAwaiting(scanner)) = self.handshake.as_deref_mut() else {
@@ -446,7 +474,7 @@ impl RxCore {
         };
         let result = match scanner.find_end(head) {
             None if head.len() > max => Err(HandshakeError::HeadersTooLarge),
-            None => return Ok(self.need_more(state)),
+            None => return Ok(self.need_more(link)),
             Some(len) if len > max => Err(HandshakeError::HeadersTooLarge),
             Some(len) => server::parse_request(&head[..len], self.config.get_max_headers()),
         };
@@ -455,17 +483,17 @@ impl RxCore {
                 let key = parsed_key(&head[..parsed.len], &parsed);
                 let accept = AcceptKey::from_key(key);
                 self.handshake = Some(Box::new(Handshake::ServerPending { parsed, accept }));
-                state.set(state.get().on(Input::RequestValid));
+                link.set(Input::RequestValid);
                 Ok(Some(Ready::Request))
             }
             Err(e) => {
-                self.owed.http = Some(e);
-                Err(self.fail(e.into(), state))
+                server::write_error(&mut link.tx.borrow_mut().buf.data, e);
+                Err(self.fail(e.into(), link))
             }
         }
     }
 
-    fn client_handshake(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+    fn client_handshake(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
         let max = self.config.get_max_handshake_bytes();
         let max_headers = self.config.get_max_headers();
         let received = &self.buf.data[self.buf.start..self.buf.end];
@@ -491,32 +519,32 @@ impl RxCore {
             self.handshake = Some(Box::new(Handshake::Reported(parsed)));
             self.release = Release::Head(received.len());
             self.rejected = true;
-            state.set(state.get().on(Input::Rejected));
+            link.set(Input::Rejected);
             return Ok(Some(Ready::Rejected { head, end }));
         }
         let len = match scanner.find_end(received) {
             Some(len) if len <= max => len,
-            None if received.len() <= max => return Ok(self.need_more(state)),
-            _ => return Err(self.fail(HandshakeError::ResponseTooLarge.into(), state)),
+            None if received.len() <= max => return Ok(self.need_more(link)),
+            _ => return Err(self.fail(HandshakeError::ResponseTooLarge.into(), link)),
         };
         let parsed = match client::parse_response(&received[..len], max_headers) {
             Ok(parsed) => parsed,
-            Err(e) => return Err(self.fail(e.into(), state)),
+            Err(e) => return Err(self.fail(e.into(), link)),
         };
         if parsed.status() != 101 {
             *rejected = Some(parsed);
-            return self.client_handshake(state);
+            return self.client_handshake(link);
         }
         if let Err(e) = client::check_101(&received[..len], &parsed, accept, offered) {
-            return Err(self.fail(e.into(), state));
+            return Err(self.fail(e.into(), link));
         }
         self.handshake = Some(Box::new(Handshake::Reported(parsed)));
         self.release = Release::Head(len);
-        state.set(state.get().on(Input::ResponseValid));
+        link.set(Input::ResponseValid);
         Ok(Some(Ready::Response(len)))
     }
 
-    fn frames(&mut self, state: &Cell<State>) -> Result<Option<Ready>, Error> {
+    fn frames(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
         let rules = HeaderRules {
             expect_masked: self.role == Role::Server,
             allowed_rsv: 0,
@@ -527,8 +555,8 @@ impl RxCore {
                     let header = decode_header(&self.buf.data[self.pos..self.buf.end], rules);
                     let (header, n) = match header {
                         Ok(Some(found)) => found,
-                        Ok(None) => return Ok(self.need_more(state)),
-                        Err(e) => return Err(self.fail(e.into(), state)),
+                        Ok(None) => return Ok(self.need_more(link)),
+                        Err(e) => return Err(self.fail(e.into(), link)),
                     };
                     self.pos += n;
                     if header.opcode.is_control() {
@@ -543,7 +571,7 @@ impl RxCore {
                     let starting = self.asm.kind.is_none();
                     let kind = match self.asm.begin_frame(&header, &self.config) {
                         Ok(kind) => kind,
-                        Err(e) => return Err(self.fail(e.into(), state)),
+                        Err(e) => return Err(self.fail(e.into(), link)),
                     };
                     if starting {
                         self.msg_start = self.pos;
@@ -560,7 +588,7 @@ impl RxCore {
                 }
                 Phase::Control { opcode, len, mask } => {
                     if self.buf.end - self.pos < len {
-                        return Ok(self.need_more(state));
+                        return Ok(self.need_more(link));
                     }
                     let (start, end) = (self.pos, self.pos + len);
                     if let Some(mask) = mask {
@@ -570,20 +598,19 @@ impl RxCore {
                     self.phase = Phase::Header;
                     return match opcode {
                         Opcode::Ping => {
-                            if self.config.get_auto_pong() && state.get() == State::Open {
-                                self.owed.pong[..len].copy_from_slice(&self.buf.data[start..end]);
-                                self.owed.pong_len = Some(len as u8);
+                            if self.config.get_auto_pong() && link.state.get() == State::Open {
+                                link.pong(&mut self.owed, &self.buf.data[start..end]);
                             }
                             Ok(Some(Ready::Ping(start, end)))
                         }
                         Opcode::Pong => Ok(Some(Ready::Pong(start, end))),
                         _ => match parse_close_payload(&self.buf.data[start..end]) {
-                            Err(e) => Err(self.fail(e.into(), state)),
+                            Err(e) => Err(self.fail(e.into(), link)),
                             Ok(frame) => {
-                                if state.get() == State::Open {
-                                    self.owed.close = Some((len > 0).then_some(frame.code));
-                                }
-                                state.set(state.get().on(Input::CloseReceived));
+                                link.set(Input::CloseReceived);
+                                // Echo once, with the peer's code (empty for
+                                // an empty Close), unless ours was sent.
+                                link.close((len > 0).then_some(frame.code));
                                 Ok(Some(Ready::Close(start, end)))
                             }
                         },
@@ -633,7 +660,7 @@ impl RxCore {
                         match validate_prefix(&self.buf.data[self.valid..self.msg_end]) {
                             Ok(k) => self.valid += k,
                             Err(_) => {
-                                return Err(self.fail(ProtocolError::InvalidUtf8.into(), state));
+                                return Err(self.fail(ProtocolError::InvalidUtf8.into(), link));
                             }
                         }
                     }
@@ -659,7 +686,7 @@ impl RxCore {
                         fin,
                     };
                     if n == avail && !(chunked && self.msg_end - self.msg_start >= threshold) {
-                        return Ok(self.need_more(state));
+                        return Ok(self.need_more(link));
                     }
                 }
             }
@@ -682,20 +709,15 @@ const ABNORMAL: CloseFrame<'static> = CloseFrame {
     reason: "",
 };
 
-/// Records a fatal error: sticky, Close owed (unless ours was sent), Failed.
-fn fail_into(
-    slot: &mut Option<Error>,
-    owed: &mut Owed,
-    state: &Cell<State>,
-    error: Error,
-) -> Error {
+/// Records a fatal error: sticky, Close queued (unless ours was sent), Failed.
+fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
     if let Error::Protocol(e) = error
-        && matches!(state.get(), State::Open | State::CloseReceived)
+        && link.state.get() == State::Open
     {
-        owed.close = Some(Some(e.close_code()));
+        link.close(Some(e.close_code()));
     }
     *slot = Some(error);
-    state.set(state.get().on(Input::Error));
+    link.set(Input::Error);
     error
 }
 

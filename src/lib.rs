@@ -17,7 +17,8 @@
 //!    `send_*` and `close` methods.
 //! 4. **Write** [`Connection::transmit`] to the socket and
 //!    [`Connection::advance`] by the count the socket accepted (writes may be
-//!    partial). Owed replies (Pong, Close echo, error Close) are queued here.
+//!    partial). Replies the engine owes (Pong, Close echo, error Close) are
+//!    already in it.
 //! 5. **Close TCP** when [`Connection::close_expected`] is true and
 //!    `transmit` is empty.
 //!

@@ -14,10 +14,9 @@
 //! | `AwaitingResponse` | other status (reported) | `Closed` |
 //! | `AwaitingResponse` | invalid 101 | `Failed` |
 //! | `Open` | we send Close | `CloseSent` |
-//! | `Open` | peer's Close received (echo owed) | `CloseReceived` |
-//! | `CloseReceived` | echo or our own Close queued | `Closed` |
+//! | `Open` | peer's Close received (echo queued at once) | `Closed` |
 //! | `CloseSent` | peer's Close received | `Closed` |
-//! | `Open`, `CloseSent`, `CloseReceived` | protocol error (Close queued unless sent) | `Failed` |
+//! | `Open`, `CloseSent` | protocol error (Close queued unless sent) | `Failed` |
 //! | any but `Closed`, `Failed` | end of stream | `Closed` (1006 reported) |
 
 /// Where a connection is in its life.
@@ -33,9 +32,6 @@ pub enum State {
     Open,
     /// We sent a Close and wait for the peer's; received data is still reported.
     CloseSent,
-    /// The peer sent a Close; our echo is owed and goes out with the next
-    /// `transmit`. Messages may still be sent until then.
-    CloseReceived,
     /// Both Close frames were exchanged, a rejection was sent or received, or
     /// the stream ended. Flush `transmit`; see `close_expected` for TCP.
     Closed,
@@ -80,16 +76,15 @@ impl State {
             (S::RequestReceived | S::AwaitingResponse, I::Rejected) => S::Closed,
             (S::AwaitingResponse, I::ResponseValid) => S::Open,
             (S::Open, I::CloseQueued) => S::CloseSent,
-            (S::Open, I::CloseReceived) => S::CloseReceived,
-            (S::CloseReceived, I::CloseQueued) | (S::CloseSent, I::CloseReceived) => S::Closed,
+            (S::Open | S::CloseSent, I::CloseReceived) => S::Closed,
             _ => self,
         }
     }
 
-    /// Whether messages may be sent: after the handshake, before our Close.
+    /// Whether messages may be sent: after the handshake, before any Close.
     #[must_use]
     pub const fn can_send(self) -> bool {
-        matches!(self, Self::Open | Self::CloseReceived)
+        matches!(self, Self::Open)
     }
 
     /// Whether the opening handshake is still in progress.
@@ -118,7 +113,7 @@ mod tests {
         assert_eq!(s, State::CloseSent);
         assert_eq!(s.on(Input::CloseReceived), State::Closed);
         let s = State::Open.on(Input::CloseReceived);
-        assert_eq!(s, State::CloseReceived);
+        assert_eq!(s, State::Closed);
         assert_eq!(s.on(Input::CloseQueued), State::Closed);
     }
 

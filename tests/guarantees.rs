@@ -1032,7 +1032,8 @@ fn received_close_is_echoed_once() {
         let mut conn = open(side, Config::new());
         conn.receive(&peer(side, true, Opcode::Close, &[0x03, 0xe8]));
         assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
-        assert_eq!(conn.state(), State::CloseReceived);
+        // The echo is queued the moment the Close is decoded.
+        assert_eq!(conn.state(), State::Closed);
         assert!(conn.wants_transmit());
         let echo = conn.transmit().to_vec();
         assert_eq!(sent_close(side, &echo), [0x03, 0xe8]);
@@ -1049,16 +1050,17 @@ fn received_close_is_echoed_once() {
         );
         assert_eq!(conn.state(), State::Closed);
 
-        // Answering with our own Close replaces the echo: still one Close.
+        // The echo is already queued: our own Close is refused, so exactly
+        // one Close goes out, carrying the peer's code.
         let mut conn = open(side, Config::new());
         conn.receive(&peer(side, true, Opcode::Close, &[0x03, 0xe8]));
         assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
-        conn.close(CloseCode::GOING_AWAY, "shutting down").unwrap();
-        let out = conn.transmit().to_vec();
         assert_eq!(
-            sent_close(side, &out),
-            [&[0x03, 0xe9][..], b"shutting down"].concat()
+            conn.close(CloseCode::GOING_AWAY, "shutting down"),
+            Err(Error::Usage(UsageError::Closed))
         );
+        let out = conn.transmit().to_vec();
+        assert_eq!(sent_close(side, &out), [0x03, 0xe8]);
         assert_eq!(conn.state(), State::Closed);
     }
 }
@@ -1864,12 +1866,17 @@ fn messages_queued_before_close_are_written_first() {
         let kinds: Vec<u8> = sent_frames(&out).iter().map(|f| f.b0).collect();
         assert_eq!(kinds, [0x81, 0x82, 0x88]);
 
-        // After the peer's Close, messages sent before the next transmit go
-        // out before the echo.
+        // A message sent before the peer's Close is decoded goes out before
+        // the echo; once the Close is decoded the echo is queued and nothing
+        // more may be sent.
         let mut conn = open(side, Config::new());
         conn.receive(&peer(side, true, Opcode::Close, &[0x03, 0xe8]));
-        assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
         conn.send_text("last words").unwrap();
+        assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
+        assert_eq!(
+            conn.send_text("too late"),
+            Err(Error::Usage(UsageError::Closed))
+        );
         let out = conn.transmit().to_vec();
         let sent = sent_frames(&out);
         assert_eq!(sent.len(), 2);

@@ -149,10 +149,19 @@ def summarize(args):
 
     failures = []
     for role, results in per_role:
+        missing = []
         for cid in sorted(results, key=case_key):
             verdict, behavior, close = results[cid]
-            if verdict == "failed":
+            if verdict != "failed":
+                continue
+            if behavior == "MISSING":
+                missing.append(cid)
+            else:
                 failures.append("  %s %s: behavior=%s behaviorClose=%s" % (role, cid, behavior, close))
+        if missing:
+            # One line for what can be hundreds of cases when a run dies.
+            failures.append("  %s: %d case(s) missing from the report (behavior=MISSING behaviorClose=MISSING): %s"
+                            % (role, len(missing), " ".join(missing)))
     if failures:
         print()
         print("failed cases:")

@@ -207,6 +207,13 @@ if [ "$need_build" = 1 ] && [ "${HYBI_AUTOBAHN_SKIP_BUILD:-0}" != 1 ]; then
     die "cargo build --release --examples failed"
 fi
 
+for bin in echo_server autobahn_client; do
+  want=$TARGET_DIR/release/examples/$bin
+  if [ "$SERVER_CMD" = "$(printf '%q' "$want")" ] || [ "$CLIENT_CMD" = "$(printf '%q' "$want")" ]; then
+    [ -x "$want" ] || die "$want does not exist (build it, or unset HYBI_AUTOBAHN_SKIP_BUILD)"
+  fi
+done
+
 mkdir -p "$WORK_DIR/logs" "$WORK_DIR/reports"
 
 # wstest whose listening sockets bind 127.0.0.1 only. autobahntestsuite's
