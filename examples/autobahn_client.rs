@@ -17,14 +17,32 @@ use hybi::{ClientRequest, Config, Connection, Event, MessageKind, WsUrl};
 const AGENT: &str = "hybi";
 
 /// Opens a connection to `target` and drives it to the end, echoing messages
-/// when `echo` is set. Returns the first text message received.
+/// when `echo` is set. Returns the first text message received; an I/O error
+/// (the server may reset the connection once it has said what it wanted) ends
+/// the session with what was received so far.
 fn session(url: &WsUrl<'_>, target: &str, echo: bool) -> io::Result<Option<String>> {
+    let mut first_text = None;
+    match drive(url, target, echo, &mut first_text) {
+        Ok(()) => Ok(first_text),
+        Err(e) if first_text.is_some() || echo => {
+            eprintln!("{target}: {e}");
+            Ok(first_text)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn drive(
+    url: &WsUrl<'_>,
+    target: &str,
+    echo: bool,
+    first_text: &mut Option<String>,
+) -> io::Result<()> {
     let mut stream = TcpStream::connect((url.host, url.port))?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let request = ClientRequest::new(url.host_header(), target);
     let mut conn = Connection::client(request, Config::new()).map_err(io::Error::other)?;
-    let mut first_text = None;
     loop {
         while conn.wants_transmit() {
             let n = stream.write(conn.transmit())?;
@@ -32,7 +50,7 @@ fn session(url: &WsUrl<'_>, target: &str, echo: bool) -> io::Result<Option<Strin
         }
         if conn.close_expected() {
             let _ = stream.shutdown(Shutdown::Both);
-            return Ok(first_text);
+            return Ok(());
         }
         let n = match stream.read(conn.read_buf()) {
             Ok(n) => n,
@@ -56,7 +74,7 @@ fn session(url: &WsUrl<'_>, target: &str, echo: bool) -> io::Result<Option<Strin
             let _ = match event {
                 Event::Text(text) => {
                     if first_text.is_none() {
-                        first_text = Some(text.to_string());
+                        *first_text = Some(text.to_string());
                     }
                     if echo {
                         outbound.send_text(text)
@@ -99,7 +117,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("case {case}: {e}");
         }
     }
-    session(&url, &format!("/updateReports?agent={AGENT}"), false)?;
+    // The server may reset the connection once the reports are written.
+    if let Err(e) = session(&url, &format!("/updateReports?agent={AGENT}"), false) {
+        eprintln!("updateReports: {e}");
+    }
     println!("autobahn_client: reports updated");
     Ok(())
 }

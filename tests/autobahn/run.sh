@@ -133,7 +133,7 @@ install_virtualenv_tool() {
     # No usable venv module (e.g. Debian without python3-venv): plain target dir.
     rm -rf "$TOOLS_DIR"
     mkdir -p "$TOOLS_DIR/lib" "$TOOLS_DIR/bin"
-    timeout "$INSTALL_TIMEOUT" "$PYTHON3" -m pip install --quiet --target "$TOOLS_DIR/lib" "$VIRTUALENV_PIN"
+    PIP_ROOT_USER_ACTION=ignore timeout "$INSTALL_TIMEOUT" "$PYTHON3" -m pip install --quiet --target "$TOOLS_DIR/lib" "$VIRTUALENV_PIN"
     cat >"$TOOLS_DIR/bin/virtualenv" <<EOF
 #!/bin/sh
 PYTHONPATH="$TOOLS_DIR/lib\${PYTHONPATH:+:\$PYTHONPATH}" exec "$(command -v "$PYTHON3")" -m virtualenv "\$@"
@@ -344,7 +344,7 @@ RUNS=()
 # Server role: the suite's fuzzing client against our echo server.
 run_server_role() {
   ROLE_NAME=server
-  local port outdir spec cmd server_pid log
+  local port outdir spec cmd server_pid logf
   port=$("$PYTHON3" "$HERE/report.py" free-port)
   outdir="$WORK_DIR/reports/server"
   spec="$WORK_DIR/fuzzingclient.json"
@@ -365,10 +365,10 @@ run_server_role() {
     return
   fi
   log "server role: wstest -m fuzzingclient against ws://127.0.0.1:$port (limit ${ROLE_TIMEOUT} s)"
-  log=$WORK_DIR/logs/fuzzingclient.log
-  run_bounded "$log" "$ROLE_TIMEOUT" "$WSTEST -m fuzzingclient -s $(printf '%q' "$spec")"
+  logf=$WORK_DIR/logs/fuzzingclient.log
+  run_bounded "$logf" "$ROLE_TIMEOUT" "$WSTEST -m fuzzingclient -s $(printf '%q' "$spec")"
   if [ "$RC" != 0 ]; then
-    ERRORS+=(server "wstest -m fuzzingclient: $(status_text "$RC" "$ROLE_TIMEOUT") (log: $log)")
+    ERRORS+=(server "wstest -m fuzzingclient: $(status_text "$RC" "$ROLE_TIMEOUT") (log: $logf)")
   fi
   if ! kill -0 "$server_pid" 2>/dev/null; then
     local src=0
@@ -384,7 +384,7 @@ run_server_role() {
 # Client role: our client against the suite's fuzzing server.
 run_client_role() {
   ROLE_NAME=client
-  local port outdir spec cmd fz_pid log
+  local port outdir spec cmd fz_pid logf
   port=$("$PYTHON3" "$HERE/report.py" free-port)
   outdir="$WORK_DIR/reports/client"
   spec="$WORK_DIR/fuzzingserver.json"
@@ -406,10 +406,10 @@ run_client_role() {
   fi
   cmd=$(expand_cmd "$CLIENT_CMD" "$port" "ws://127.0.0.1:$port")
   log "client role: running: $cmd (limit ${ROLE_TIMEOUT} s)"
-  log=$WORK_DIR/logs/autobahn_client.log
-  run_bounded "$log" "$ROLE_TIMEOUT" "$cmd"
+  logf=$WORK_DIR/logs/autobahn_client.log
+  run_bounded "$logf" "$ROLE_TIMEOUT" "$cmd"
   if [ "$RC" != 0 ]; then
-    ERRORS+=(client "client: $(status_text "$RC" "$ROLE_TIMEOUT") (log: $log)")
+    ERRORS+=(client "client: $(status_text "$RC" "$ROLE_TIMEOUT") (log: $logf)")
   fi
   if kill -0 "$fz_pid" 2>/dev/null; then
     if [ ! -f "$outdir/index.json" ]; then
