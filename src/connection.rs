@@ -21,7 +21,7 @@ use crate::event::Event;
 use crate::frame::Opcode;
 use crate::handshake::{Accept, Reject};
 use crate::handshake::{AcceptKey, ClientRequest, Request, client, server};
-use crate::inbound::{Link, PONG_BACKLOG, RxCore};
+use crate::inbound::{HandshakeWork, Link, PONG_BACKLOG, RxCore};
 use crate::outbound::TxCore;
 use crate::rng::MaskSource;
 use crate::state::{Input, State};
@@ -398,11 +398,12 @@ impl Connection {
         }
     }
 
-    /// Bytes of handshake head examined so far, while the handshake runs.
-    #[doc(hidden)]
+    /// Work done parsing the handshake: bytes scanned and parser calls. Each
+    /// received byte is scanned at most once and the parser runs once on a
+    /// complete head, however the bytes were split.
     #[must_use]
-    pub fn handshake_bytes_scanned(&self) -> Option<usize> {
-        self.rx.handshake_bytes_scanned()
+    pub fn handshake_work(&self) -> HandshakeWork {
+        self.rx.handshake_work()
     }
 
     /// Lends the receive and send sides separately, so an event borrowed from

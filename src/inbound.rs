@@ -187,6 +187,18 @@ pub(crate) struct RxCore {
     pub(crate) eof: bool,
     /// The client saw a rejection: nothing more will come.
     pub(crate) rejected: bool,
+    /// Work done on the handshake so far, for work-bound tests.
+    work: HandshakeWork,
+}
+
+/// Work done parsing a handshake: bytes scanned for the end of the head, and
+/// full parses (httparse runs once, on a complete head).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandshakeWork {
+    /// Bytes examined while looking for the blank line that ends the head.
+    pub bytes_scanned: usize,
+    /// Calls to the HTTP parser.
+    pub parses: usize,
 }
 
 impl RxCore {
@@ -210,6 +222,7 @@ impl RxCore {
             error: None,
             eof: false,
             rejected: false,
+            work: HandshakeWork::default(),
         }
     }
 
@@ -271,6 +284,16 @@ impl RxCore {
 
     fn prepare_input(&mut self, room: usize) {
         self.release_pending();
+        if self.asm.kind.is_some() && self.msg_end < self.pos {
+            // Close the gap of consumed headers (and control frames) between
+            // the message so far and the undecoded bytes, so a message of
+            // many small fragments holds only its payload.
+            self.buf
+                .data
+                .copy_within(self.pos..self.buf.end, self.msg_end);
+            self.buf.end -= self.pos - self.msg_end;
+            self.pos = self.msg_end;
+        }
         let moved = self
             .buf
             .rewind_if_empty(self.config.get_buffer_high_water());
@@ -472,11 +495,17 @@ impl RxCore {
         let Some(Handshake::ServerAwaiting(scanner)) = self.handshake.as_deref_mut() else {
             return Ok(None);
         };
-        let result = match scanner.find_end(head) {
+        let before = scanner.scanned();
+        let end = scanner.find_end(head);
+        self.work.bytes_scanned += scanner.scanned() - before;
+        let result = match end {
             None if head.len() > max => Err(HandshakeError::HeadersTooLarge),
             None => return Ok(self.need_more(link)),
             Some(len) if len > max => Err(HandshakeError::HeadersTooLarge),
-            Some(len) => server::parse_request(&head[..len], self.config.get_max_headers()),
+            Some(len) => {
+                self.work.parses += 1;
+                server::parse_request(&head[..len], self.config.get_max_headers())
+            }
         };
         match result {
             Ok(parsed) => {
@@ -522,11 +551,15 @@ impl RxCore {
             link.set(Input::Rejected);
             return Ok(Some(Ready::Rejected { head, end }));
         }
-        let len = match scanner.find_end(received) {
+        let before = scanner.scanned();
+        let end = scanner.find_end(received);
+        self.work.bytes_scanned += scanner.scanned() - before;
+        let len = match end {
             Some(len) if len <= max => len,
             None if received.len() <= max => return Ok(self.need_more(link)),
             _ => return Err(self.fail(HandshakeError::ResponseTooLarge.into(), link)),
         };
+        self.work.parses += 1;
         let parsed = match client::parse_response(&received[..len], max_headers) {
             Ok(parsed) => parsed,
             Err(e) => return Err(self.fail(e.into(), link)),
@@ -693,14 +726,9 @@ impl RxCore {
         }
     }
 
-    /// Bytes the handshake scanner has examined (for work-bound tests).
-    pub(crate) fn handshake_bytes_scanned(&self) -> Option<usize> {
-        match self.handshake.as_deref() {
-            Some(
-                Handshake::ServerAwaiting(scanner) | Handshake::ClientAwaiting { scanner, .. },
-            ) => Some(scanner.scanned()),
-            _ => None,
-        }
+    /// Work done on the handshake so far.
+    pub(crate) fn handshake_work(&self) -> HandshakeWork {
+        self.work
     }
 }
 

@@ -90,6 +90,7 @@ pub use connection::{Connection, Inbound, Outbound, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
 pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, WsUrl};
+pub use inbound::HandshakeWork;
 #[cfg(feature = "std")]
 pub use rng::OsRandom;
 pub use rng::{MaskSource, SeededRandom};

@@ -146,7 +146,7 @@ impl HeadScanner {
         None
     }
 
-    /// Bytes examined so far (for work-bound tests).
+    /// Bytes examined so far.
     pub(crate) fn scanned(&self) -> usize {
         self.scanned
     }
