@@ -55,7 +55,8 @@
 //!   [`Connection::client_with_rng`].
 #![no_std]
 #![deny(unsafe_code)]
-#![warn(missing_docs, unreachable_pub)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
 // The library names `core` and `alloc` items explicitly so `no_std` builds
 // stay honest; examples and tests use `std` freely.
 #![warn(

@@ -1,0 +1,141 @@
+//! Inputs and drivers shared by the benchmarks: open connections, encoded
+//! message streams, and feeding through 64 KiB read copies as a socket would.
+#![allow(dead_code)]
+
+use hybi::frame::Opcode;
+use hybi::frame::encode::encode_frame;
+use hybi::{Accept, AcceptKey, ClientRequest, Config, Connection, Event, SeededRandom};
+
+/// Size of each simulated socket read.
+pub const READ: usize = 64 << 10;
+
+/// A typical browser upgrade request.
+pub const BROWSER_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com:8000\r\n\
+Connection: Upgrade\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n\
+Upgrade: websocket\r\nOrigin: http://example.com:8000\r\nSec-WebSocket-Version: 13\r\n\
+Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+
+pub fn open_server(config: Config) -> Connection {
+    let mut conn = Connection::server(config);
+    conn.receive(BROWSER_REQUEST);
+    assert!(matches!(
+        conn.next_event(),
+        Ok(Some(Event::HandshakeRequest(_)))
+    ));
+    conn.accept(Accept::new()).unwrap();
+    let n = conn.transmit().len();
+    conn.advance(n);
+    conn
+}
+
+pub fn open_client(config: Config) -> Connection {
+    let mut conn = Connection::client_with_rng(
+        ClientRequest::new("example.com", "/"),
+        config,
+        Box::new(SeededRandom::new(1)),
+    )
+    .unwrap();
+    let request = conn.transmit().to_vec();
+    conn.advance(request.len());
+    let text = String::from_utf8(request).unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap();
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        AcceptKey::from_key(key.as_bytes()).as_str()
+    );
+    conn.receive(response.as_bytes());
+    assert!(matches!(
+        conn.next_event(),
+        Ok(Some(Event::HandshakeResponse(_)))
+    ));
+    conn
+}
+
+/// ASCII text of `len` bytes.
+pub fn ascii(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+/// Multi-byte UTF-8 text (2-, 3- and 4-byte characters) of exactly `len` bytes.
+pub fn multibyte(len: usize) -> Vec<u8> {
+    let pattern = "héllo wörld κόσμε € 😀 ".as_bytes();
+    let mut out: Vec<u8> = pattern.iter().copied().cycle().take(len).collect();
+    // Trim to a character boundary, then pad with ASCII.
+    while std::str::from_utf8(&out).is_err() {
+        out.pop();
+    }
+    out.resize(len, b'.');
+    out
+}
+
+/// `count` messages with `payload` as frames: masked (client → server) or
+/// not, each split into `fragments` frames.
+pub fn stream(
+    payload: &[u8],
+    opcode: Opcode,
+    masked: bool,
+    fragments: usize,
+    count: usize,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity((payload.len() + 14 * fragments) * count);
+    let piece = payload.len().div_ceil(fragments.max(1)).max(1);
+    for i in 0..count {
+        let mask = masked.then_some([0x37, 0xfa, 0x21, i as u8]);
+        let pieces: Vec<&[u8]> = if payload.is_empty() {
+            vec![&[][..]]
+        } else {
+            payload.chunks(piece).collect()
+        };
+        for (j, p) in pieces.iter().enumerate() {
+            let op = if j == 0 { opcode } else { Opcode::Continuation };
+            encode_frame(&mut out, j + 1 == pieces.len(), op, mask, p);
+        }
+    }
+    out
+}
+
+/// How many messages of `len` bytes make a stream of about 1 MiB (at least 1).
+pub fn count_for(len: usize) -> usize {
+    ((1 << 20) / len.max(1)).max(1)
+}
+
+/// Feeds `input` through `READ`-sized copies into `conn` (the read door a
+/// socket would use), draining events; returns payload bytes seen.
+pub fn feed(conn: &mut Connection, input: &[u8]) -> usize {
+    let mut seen = 0;
+    for piece in input.chunks(READ) {
+        let mut rest = piece;
+        while !rest.is_empty() {
+            let buf = conn.read_buf();
+            let n = buf.len().min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            conn.commit(n);
+            rest = &rest[n..];
+            while let Some(event) = conn.next_event().unwrap() {
+                seen += match event {
+                    Event::Text(t) => t.len(),
+                    Event::Binary(b) => b.len(),
+                    Event::TextChunk { data, .. } => data.len(),
+                    Event::BinaryChunk { data, .. } => data.len(),
+                    _ => 0,
+                };
+            }
+        }
+    }
+    seen
+}
+
+/// The same copies into a plain buffer: the floor any receiver pays.
+pub fn memcpy(dst: &mut [u8], input: &[u8]) -> usize {
+    for piece in input.chunks(READ) {
+        dst[..piece.len()].copy_from_slice(piece);
+        std::hint::black_box(&dst[..piece.len()]);
+    }
+    input.len()
+}

@@ -1,0 +1,1273 @@
+//! The language-neutral test vectors in `tests/vectors/*.vectors` (format
+//! and procedure in `tests/vectors/README.md`).
+//!
+//! Every case is run on a fresh connection whole, byte by byte, at four
+//! seeded random split points and at the split points it lists. All runs must
+//! give the same transcript (events, error, output, state, `close_expected`),
+//! and that transcript must equal the one the case expects. A client's output
+//! is compared with its masks removed, since its masking keys are random.
+//! Failures of all cases are collected and reported together.
+
+use std::fmt::{self, Write as _};
+use std::path::Path;
+
+use hybi::{
+    Accept, AcceptKey, ClientRequest, CloseCode, Config, Connection, Error, Event, MessageKind,
+    Reject, Role, SeededRandom, State,
+};
+
+/// The request a server is opened with for `start: open` (RFC 6455 §1.2).
+const OPEN_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n\
+Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
+Sec-WebSocket-Version: 13\r\n\r\n";
+
+/// Host and target of every client's request.
+const CLIENT_HOST: &str = "server.example.com";
+const CLIENT_TARGET: &str = "/chat";
+
+/// Largest random piece for each of the four seeded random splits.
+const RANDOM_MAX_PIECE: [u64; 4] = [4, 16, 64, 256];
+
+// ----- the vector model ------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// The handshake is done before the input is fed.
+    Open,
+    /// The input starts with the handshake.
+    Handshake,
+}
+
+/// An event, owned, in the shape the vector files write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ev {
+    Request {
+        target: String,
+        protocols: Vec<String>,
+    },
+    Response {
+        status: u16,
+        protocol: Option<String>,
+    },
+    Rejected {
+        status: u16,
+        body: Vec<u8>,
+    },
+    Text(Vec<u8>),
+    Binary(Vec<u8>),
+    TextChunk(bool, Vec<u8>),
+    BinaryChunk(bool, Vec<u8>),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(u16, Vec<u8>),
+    /// An event this runner does not know.
+    Other(&'static str),
+}
+
+impl Ev {
+    fn from_event(event: &Event<'_>) -> Self {
+        match event {
+            Event::HandshakeRequest(r) => Ev::Request {
+                target: r.target().to_string(),
+                protocols: r.protocols().map(String::from).collect(),
+            },
+            Event::HandshakeResponse(r) => Ev::Response {
+                status: r.status(),
+                protocol: r.protocol().map(String::from),
+            },
+            Event::HandshakeRejected(r) => Ev::Rejected {
+                status: r.status(),
+                body: r.body().to_vec(),
+            },
+            Event::Text(t) => Ev::Text(t.as_bytes().to_vec()),
+            Event::Binary(b) => Ev::Binary(b.to_vec()),
+            Event::TextChunk { data, last } => Ev::TextChunk(*last, data.as_bytes().to_vec()),
+            Event::BinaryChunk { data, last } => Ev::BinaryChunk(*last, data.to_vec()),
+            Event::Ping(p) => Ev::Ping(p.to_vec()),
+            Event::Pong(p) => Ev::Pong(p.to_vec()),
+            Event::Close(c) => Ev::Close(c.code.0, c.reason.as_bytes().to_vec()),
+            other => Ev::Other(other.name()),
+        }
+    }
+
+    /// Parses the value of an `event:` line.
+    fn parse(tokens: &[&str]) -> Result<Self, String> {
+        let (&kind, rest) = tokens.split_first().ok_or("empty event")?;
+        let last_flag = |t: Option<&&str>| match t {
+            Some(&"last") => Ok(true),
+            Some(&"more") => Ok(false),
+            _ => Err(format!("{kind} needs `more` or `last`")),
+        };
+        Ok(match kind {
+            "request" => {
+                let (target, protocols) = rest.split_first().ok_or("request needs a target")?;
+                Ev::Request {
+                    target: (*target).to_string(),
+                    protocols: protocols.iter().map(|p| (*p).to_string()).collect(),
+                }
+            }
+            "response" => match rest {
+                [status] => Ev::Response {
+                    status: parse_num(status)?,
+                    protocol: None,
+                },
+                [status, protocol] => Ev::Response {
+                    status: parse_num(status)?,
+                    protocol: Some((*protocol).to_string()),
+                },
+                _ => return Err("response needs a status and at most one protocol".into()),
+            },
+            "rejected" => {
+                let (status, body) = rest.split_first().ok_or("rejected needs a status")?;
+                Ev::Rejected {
+                    status: parse_num(status)?,
+                    body: parse_hex(body)?,
+                }
+            }
+            "text" => Ev::Text(parse_hex(rest)?),
+            "binary" => Ev::Binary(parse_hex(rest)?),
+            "text-chunk" => Ev::TextChunk(last_flag(rest.first())?, parse_hex(&rest[1..])?),
+            "binary-chunk" => Ev::BinaryChunk(last_flag(rest.first())?, parse_hex(&rest[1..])?),
+            "ping" => Ev::Ping(parse_hex(rest)?),
+            "pong" => Ev::Pong(parse_hex(rest)?),
+            "close" => {
+                let (code, reason) = rest.split_first().ok_or("close needs a code")?;
+                Ev::Close(parse_num(code)?, parse_hex(reason)?)
+            }
+            _ => return Err(format!("unknown event `{kind}`")),
+        })
+    }
+}
+
+impl fmt::Display for Ev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flag = |last: bool| if last { "last" } else { "more" };
+        match self {
+            Ev::Request { target, protocols } => {
+                write!(f, "request {target}")?;
+                protocols.iter().try_for_each(|p| write!(f, " {p}"))
+            }
+            Ev::Response { status, protocol } => {
+                write!(f, "response {status}")?;
+                protocol.iter().try_for_each(|p| write!(f, " {p}"))
+            }
+            Ev::Rejected { status, body } => write!(f, "rejected {status} {}", Hex(body)),
+            Ev::Text(d) => write!(f, "text {}", Hex(d)),
+            Ev::Binary(d) => write!(f, "binary {}", Hex(d)),
+            Ev::TextChunk(last, d) => write!(f, "text-chunk {} {}", flag(*last), Hex(d)),
+            Ev::BinaryChunk(last, d) => write!(f, "binary-chunk {} {}", flag(*last), Hex(d)),
+            Ev::Ping(d) => write!(f, "ping {}", Hex(d)),
+            Ev::Pong(d) => write!(f, "pong {}", Hex(d)),
+            Ev::Close(code, reason) => write!(f, "close {code} {}", Hex(reason)),
+            Ev::Other(name) => write!(f, "<unknown event {name}>"),
+        }
+    }
+}
+
+/// Bytes as hex for messages, shortened when long.
+struct Hex<'a>(&'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = &self.0[..self.0.len().min(48)];
+        for b in shown {
+            write!(f, "{b:02x}")?;
+        }
+        if shown.len() < self.0.len() {
+            write!(f, "…({} bytes)", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// An error as a vector writes it: kind, variant, close code or HTTP status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ErrorSpec {
+    kind: &'static str,
+    variant: String,
+    code: Option<u16>,
+}
+
+impl ErrorSpec {
+    fn of(error: &Error) -> Self {
+        match error {
+            Error::Protocol(e) => Self {
+                kind: "protocol",
+                variant: format!("{e:?}"),
+                code: Some(e.close_code().0),
+            },
+            Error::Handshake(e) => Self {
+                kind: "handshake",
+                variant: format!("{e:?}"),
+                code: e.status(),
+            },
+            Error::Usage(e) => Self {
+                kind: "usage",
+                variant: format!("{e:?}"),
+                code: None,
+            },
+            other => Self {
+                kind: "unknown",
+                variant: format!("{other:?}"),
+                code: None,
+            },
+        }
+    }
+
+    /// Parses the value of an `error:` line; `None` for `none`.
+    fn parse(tokens: &[&str]) -> Result<Option<Self>, String> {
+        match tokens {
+            ["none"] => Ok(None),
+            [kind @ ("protocol" | "handshake"), variant, code] => Ok(Some(Self {
+                kind: if *kind == "protocol" {
+                    "protocol"
+                } else {
+                    "handshake"
+                },
+                variant: (*variant).to_string(),
+                code: if *code == "-" {
+                    None
+                } else {
+                    Some(parse_num(code)?)
+                },
+            })),
+            _ => Err("expected `none`, or `protocol|handshake <Variant> <code|status|->`".into()),
+        }
+    }
+}
+
+impl fmt::Display for ErrorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ", self.kind, self.variant)?;
+        match self.code {
+            Some(code) => write!(f, "{code}"),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+/// A command run after the start, before any input.
+#[derive(Clone, Debug)]
+enum Action {
+    SendText(Vec<u8>),
+    SendBinary(Vec<u8>),
+    SendPing(Vec<u8>),
+    SendPong(Vec<u8>),
+    SendFragment(MessageKind, bool, Vec<u8>),
+    Close(u16, Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+struct ActionSpec {
+    action: Action,
+    /// The `UsageError` variant the call must fail with; `None`: it must succeed.
+    fails_with: Option<String>,
+}
+
+impl ActionSpec {
+    fn parse(tokens: &[&str]) -> Result<Self, String> {
+        let (tokens, fails_with) = match tokens {
+            [head @ .., "=>", variant] => (head, Some((*variant).to_string())),
+            _ => (tokens, None),
+        };
+        let (&verb, rest) = tokens.split_first().ok_or("empty action")?;
+        let action = match verb {
+            "send-text" => Action::SendText(parse_hex(rest)?),
+            "send-binary" => Action::SendBinary(parse_hex(rest)?),
+            "send-ping" => Action::SendPing(parse_hex(rest)?),
+            "send-pong" => Action::SendPong(parse_hex(rest)?),
+            "send-fragment" => {
+                let [kind, flag, data @ ..] = rest else {
+                    return Err("send-fragment needs text|binary and more|last".into());
+                };
+                let kind = match *kind {
+                    "text" => MessageKind::Text,
+                    "binary" => MessageKind::Binary,
+                    _ => return Err("send-fragment needs text|binary".into()),
+                };
+                let last = match *flag {
+                    "last" => true,
+                    "more" => false,
+                    _ => return Err("send-fragment needs more|last".into()),
+                };
+                Action::SendFragment(kind, last, parse_hex(data)?)
+            }
+            "close" => {
+                let (code, reason) = rest.split_first().ok_or("close needs a code")?;
+                Action::Close(parse_num(code)?, parse_hex(reason)?)
+            }
+            _ => return Err(format!("unknown action `{verb}`")),
+        };
+        Ok(Self { action, fails_with })
+    }
+
+    fn apply(&self, conn: &mut Connection) -> Result<(), String> {
+        let text = |d: &[u8]| {
+            String::from_utf8(d.to_vec()).map_err(|_| "action text is not UTF-8".to_string())
+        };
+        let result = match &self.action {
+            Action::SendText(d) => conn.send_text(&text(d)?),
+            Action::SendBinary(d) => conn.send_binary(d),
+            Action::SendPing(d) => conn.send_ping(d),
+            Action::SendPong(d) => conn.send_pong(d),
+            Action::SendFragment(kind, last, d) => conn.send_fragment(*kind, d, *last),
+            Action::Close(code, reason) => conn.close(CloseCode(*code), &text(reason)?),
+        };
+        let got = match result {
+            Ok(()) => None,
+            Err(Error::Usage(e)) => Some(format!("{e:?}")),
+            Err(e) => return Err(format!("action {:?}: unexpected error {e:?}", self.action)),
+        };
+        if got == self.fails_with {
+            Ok(())
+        } else {
+            Err(format!(
+                "action {:?}: expected {}, got {}",
+                self.action,
+                self.fails_with.as_deref().unwrap_or("success"),
+                got.as_deref().unwrap_or("success")
+            ))
+        }
+    }
+}
+
+/// One test case.
+#[derive(Clone, Debug)]
+struct Case {
+    /// `file:line` of its `case:` line.
+    origin: String,
+    name: String,
+    role: Option<Role>,
+    start: Option<Start>,
+    config: Config,
+    offer_protocols: Vec<String>,
+    accept_protocol: Option<String>,
+    reject: Option<(u16, Vec<u8>)>,
+    response: bool,
+    response_omit: Vec<String>,
+    response_headers: Vec<String>,
+    actions: Vec<ActionSpec>,
+    input: Vec<u8>,
+    splits: Vec<usize>,
+    eof: Option<bool>,
+    events: Vec<Ev>,
+    error: Option<Option<ErrorSpec>>,
+    output: Vec<u8>,
+    output_status: Option<u16>,
+    output_headers: Vec<(String, String)>,
+    output_headers_absent: Vec<String>,
+    state: Option<State>,
+    close_expected: Option<bool>,
+}
+
+impl Case {
+    fn new(origin: String, name: String) -> Self {
+        Self {
+            origin,
+            name,
+            role: None,
+            start: None,
+            config: Config::new(),
+            offer_protocols: Vec::new(),
+            accept_protocol: None,
+            reject: None,
+            response: false,
+            response_omit: Vec::new(),
+            response_headers: Vec::new(),
+            actions: Vec::new(),
+            input: Vec::new(),
+            splits: Vec::new(),
+            eof: None,
+            events: Vec::new(),
+            error: None,
+            output: Vec::new(),
+            output_status: None,
+            output_headers: Vec::new(),
+            output_headers_absent: Vec::new(),
+            state: None,
+            close_expected: None,
+        }
+    }
+
+    fn role(&self) -> Role {
+        self.role.expect("checked when parsed")
+    }
+
+    fn start(&self) -> Start {
+        self.start.expect("checked when parsed")
+    }
+
+    /// Applies one `key: value` line.
+    fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
+        let tokens: Vec<&str> = raw.split_whitespace().collect();
+        let single = || match tokens.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(format!("`{key}` takes one value")),
+        };
+        match key {
+            "role" => {
+                self.role = Some(match single()? {
+                    "server" => Role::Server,
+                    "client" => Role::Client,
+                    other => return Err(format!("unknown role `{other}`")),
+                });
+            }
+            "start" => {
+                self.start = Some(match single()? {
+                    "open" => Start::Open,
+                    "handshake" => Start::Handshake,
+                    other => return Err(format!("unknown start `{other}`")),
+                });
+            }
+            "config" => {
+                let [name, value] = tokens.as_slice() else {
+                    return Err("config takes a name and a value".into());
+                };
+                self.config = apply_config(self.config, name, value)?;
+            }
+            "offer-protocols" => {
+                self.offer_protocols
+                    .extend(tokens.iter().map(|t| (*t).to_string()));
+            }
+            "accept-protocol" => self.accept_protocol = Some(single()?.to_string()),
+            "reject" => {
+                let (status, body) = tokens.split_first().ok_or("reject needs a status")?;
+                self.reject = Some((parse_num(status)?, parse_hex(body)?));
+            }
+            "response" => {
+                if single()? != "accept" {
+                    return Err("the only response is `accept`".into());
+                }
+                self.response = true;
+            }
+            "response-omit" => self.response_omit.push(single()?.to_string()),
+            "response-header" => {
+                let line = String::from_utf8(unescape(raw_value(raw))?)
+                    .map_err(|_| "response-header is not UTF-8")?;
+                self.response_headers.push(line);
+            }
+            "action" => self.actions.push(ActionSpec::parse(&tokens)?),
+            "input" => self.input.extend(parse_hex(&tokens)?),
+            "input-text" => self.input.extend(unescape(raw_value(raw))?),
+            "split" => {
+                for t in &tokens {
+                    self.splits.push(parse_num(t)?);
+                }
+            }
+            "eof" => {
+                self.eof = Some(parse_yes_no(single()?)?);
+            }
+            "event" => self.events.push(Ev::parse(&tokens)?),
+            "error" => self.error = Some(ErrorSpec::parse(&tokens)?),
+            "output" => self.output.extend(parse_hex(&tokens)?),
+            "output-status" => self.output_status = Some(parse_num(single()?)?),
+            "output-header" => {
+                let (name, value) = raw
+                    .split_once(':')
+                    .ok_or("output-header needs `Name: value`")?;
+                self.output_headers
+                    .push((name.trim().to_string(), value.trim().to_string()));
+            }
+            "output-header-absent" => self.output_headers_absent.push(single()?.to_string()),
+            "state" => self.state = Some(parse_state(single()?)?),
+            "close-expected" => self.close_expected = Some(parse_yes_no(single()?)?),
+            _ => return Err(format!("unknown key `{key}`")),
+        }
+        Ok(())
+    }
+
+    /// Checks that the required keys are present and the keys fit the role.
+    fn validate(&self) -> Result<(), String> {
+        let role = self.role.ok_or("missing `role`")?;
+        let start = self.start.ok_or("missing `start`")?;
+        if self.error.is_none() {
+            return Err("missing `error` (write `error: none`)".into());
+        }
+        if self.state.is_none() {
+            return Err("missing `state`".into());
+        }
+        let client_handshake = role == Role::Client && start == Start::Handshake;
+        let has_response_keys = !self.response_omit.is_empty() || !self.response_headers.is_empty();
+        if (self.response || has_response_keys) && !client_handshake {
+            return Err("`response*` keys are for `role: client` with `start: handshake`".into());
+        }
+        if has_response_keys && !self.response {
+            return Err("`response-omit`/`response-header` need `response: accept`".into());
+        }
+        let server_keys = self.accept_protocol.is_some()
+            || self.reject.is_some()
+            || self.output_status.is_some()
+            || !self.output_headers.is_empty()
+            || !self.output_headers_absent.is_empty();
+        if server_keys && role != Role::Server {
+            return Err("accept-protocol, reject and output-status/-header are server keys".into());
+        }
+        if self.output_status.is_none()
+            && (!self.output_headers.is_empty() || !self.output_headers_absent.is_empty())
+        {
+            return Err("output-header needs output-status".into());
+        }
+        if !self.offer_protocols.is_empty() && role != Role::Client {
+            return Err("offer-protocols is a client key".into());
+        }
+        Ok(())
+    }
+}
+
+fn apply_config(config: Config, name: &str, value: &str) -> Result<Config, String> {
+    let n = || {
+        value
+            .parse::<usize>()
+            .map_err(|_| format!("bad number `{value}`"))
+    };
+    Ok(match name {
+        "max_frame_size" => config.max_frame_size(n()?),
+        "max_message_size" => config.max_message_size(n()?),
+        "max_fragments" => config.max_fragments(n()?),
+        "chunk_threshold" => config.chunk_threshold(n()?),
+        "max_handshake_bytes" => config.max_handshake_bytes(n()?),
+        "max_headers" => config.max_headers(n()?),
+        "read_buf_size" => config.read_buf_size(n()?),
+        "buffer_high_water" => config.buffer_high_water(n()?),
+        "auto_pong" => config.auto_pong(match value {
+            "true" => true,
+            "false" => false,
+            _ => return Err("auto_pong is `true` or `false`".into()),
+        }),
+        _ => return Err(format!("unknown config `{name}`")),
+    })
+}
+
+const STATES: [(&str, State); 7] = [
+    ("awaiting-request", State::AwaitingRequest),
+    ("request-received", State::RequestReceived),
+    ("awaiting-response", State::AwaitingResponse),
+    ("open", State::Open),
+    ("close-sent", State::CloseSent),
+    ("closed", State::Closed),
+    ("failed", State::Failed),
+];
+
+fn parse_state(name: &str) -> Result<State, String> {
+    STATES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| format!("unknown state `{name}`"))
+}
+
+fn state_name(state: State) -> &'static str {
+    STATES
+        .iter()
+        .find(|(_, s)| *s == state)
+        .map_or("<unknown>", |(n, _)| *n)
+}
+
+fn parse_yes_no(value: &str) -> Result<bool, String> {
+    match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected `yes` or `no`, got `{value}`")),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(token: &str) -> Result<T, String> {
+    token.parse().map_err(|_| format!("bad number `{token}`"))
+}
+
+/// Hex data: tokens of hex digit pairs, or `repeat <count> <hex>`.
+fn parse_hex(tokens: &[&str]) -> Result<Vec<u8>, String> {
+    fn token(t: &str) -> Result<Vec<u8>, String> {
+        if t.len() % 2 != 0 {
+            return Err(format!("odd number of hex digits in `{t}`"));
+        }
+        (0..t.len())
+            .step_by(2)
+            .map(|i| {
+                t.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(|| format!("bad hex `{t}`"))
+            })
+            .collect()
+    }
+    let mut out = Vec::new();
+    let mut rest = tokens;
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == "repeat" {
+            let [count, pattern, tail @ ..] = tail else {
+                return Err("`repeat` needs a count and a hex token".into());
+            };
+            let count: usize = parse_num(count)?;
+            let pattern = token(pattern)?;
+            for _ in 0..count {
+                out.extend_from_slice(&pattern);
+            }
+            rest = tail;
+        } else {
+            out.extend(token(first)?);
+            rest = tail;
+        }
+    }
+    Ok(out)
+}
+
+/// The text of a text-valued key: everything after `key:` and one space.
+fn raw_value(raw: &str) -> &str {
+    raw.strip_prefix(' ').unwrap_or(raw)
+}
+
+/// Text with the escapes `\r`, `\n`, `\t`, `\\` and `\xHH`.
+fn unescape(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                let byte = u8::from_str_radix(&hex, 16)
+                    .ok()
+                    .filter(|_| hex.len() == 2)
+                    .ok_or_else(|| format!("bad escape `\\x{hex}`"))?;
+                out.push(byte);
+            }
+            other => return Err(format!("unknown escape `\\{}`", other.unwrap_or(' '))),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one vector file into cases.
+fn parse_file(path: &Path) -> Result<Vec<Case>, String> {
+    let file = path.file_name().unwrap_or_default().to_string_lossy();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+    let mut cases: Vec<Case> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let at = format!("{file}:{}", i + 1);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let (key, raw) = line
+            .split_once(':')
+            .ok_or_else(|| format!("{at}: expected `key: value`"))?;
+        if key == "case" {
+            if let Some(done) = cases.last() {
+                done.validate()
+                    .map_err(|e| format!("{}: case {}: {e}", done.origin, done.name))?;
+            }
+            let name = raw.trim();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(format!("{at}: a case name is one word"));
+            }
+            cases.push(Case::new(at, name.to_string()));
+            continue;
+        }
+        let case = cases
+            .last_mut()
+            .ok_or_else(|| format!("{at}: `{key}` before the first `case:`"))?;
+        case.set(key.trim(), raw)
+            .map_err(|e| format!("{at}: {e}"))?;
+    }
+    if let Some(done) = cases.last() {
+        done.validate()
+            .map_err(|e| format!("{}: case {}: {e}", done.origin, done.name))?;
+    }
+    Ok(cases)
+}
+
+// ----- running a case ------------------------------------------------------------------
+
+/// A server's HTTP response, as found at the start of its output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Http {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Everything one run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Transcript {
+    events: Vec<Ev>,
+    error: Option<Error>,
+    /// The server's HTTP response, if its output starts with one.
+    http: Option<Http>,
+    /// Frames written (after the HTTP response), masks removed for a client.
+    frames: Vec<u8>,
+    state: State,
+    close_expected: bool,
+}
+
+/// The 101 a server sends for `key`, without the standard lines named in
+/// `omit` and with `extra` lines (where `{accept}` is the accept value).
+fn build_response(key: &[u8], omit: &[String], extra: &[String]) -> Vec<u8> {
+    let accept = AcceptKey::from_key(key);
+    let standard = [
+        ("Upgrade", "websocket".to_string()),
+        ("Connection", "Upgrade".to_string()),
+        ("Sec-WebSocket-Accept", accept.as_str().to_string()),
+    ];
+    let mut out = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+    for (name, value) in &standard {
+        if !omit.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+    }
+    for line in extra {
+        out.push_str(&line.replace("{accept}", accept.as_str()));
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// The `Sec-WebSocket-Key` of a client's request.
+fn request_key(request: &[u8]) -> Result<Vec<u8>, String> {
+    let text = std::str::from_utf8(request).map_err(|_| "client request is not UTF-8")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .map(|k| k.trim().as_bytes().to_vec())
+        .ok_or_else(|| format!("no key in the client request {text:?}"))
+}
+
+/// A connection in the case's start state, after its actions, and the bytes
+/// to feed it (for a client with `response: accept`, the 101 comes first).
+fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
+    let config = case.config;
+    let mut stream = Vec::new();
+    let mut conn = match case.role() {
+        Role::Server => {
+            let mut conn = Connection::server(config);
+            if case.start() == Start::Open {
+                conn.receive(OPEN_REQUEST);
+                match conn.next_event() {
+                    Ok(Some(Event::HandshakeRequest(_))) => {}
+                    other => return Err(format!("opening the server: {other:?}")),
+                }
+                conn.accept(Accept::new())
+                    .map_err(|e| format!("opening the server: {e}"))?;
+                let n = conn.transmit().len();
+                conn.advance(n);
+            }
+            conn
+        }
+        Role::Client => {
+            let protocols: Vec<&str> = case.offer_protocols.iter().map(String::as_str).collect();
+            let request = ClientRequest::new(CLIENT_HOST, CLIENT_TARGET).protocols(&protocols);
+            let mut conn =
+                Connection::client_with_rng(request, config, Box::new(SeededRandom::new(seed)))
+                    .map_err(|e| format!("creating the client: {e}"))?;
+            let request = conn.transmit().to_vec();
+            conn.advance(request.len());
+            let key = request_key(&request)?;
+            match case.start() {
+                Start::Open => {
+                    conn.receive(&build_response(&key, &[], &[]));
+                    match conn.next_event() {
+                        Ok(Some(Event::HandshakeResponse(_))) => {}
+                        other => return Err(format!("opening the client: {other:?}")),
+                    }
+                }
+                Start::Handshake if case.response => stream.extend(build_response(
+                    &key,
+                    &case.response_omit,
+                    &case.response_headers,
+                )),
+                Start::Handshake => {}
+            }
+            conn
+        }
+    };
+    let expected = match case.start() {
+        Start::Open => State::Open,
+        Start::Handshake if case.role() == Role::Server => State::AwaitingRequest,
+        Start::Handshake => State::AwaitingResponse,
+    };
+    if conn.state() != expected {
+        return Err(format!("start state {:?}", conn.state()));
+    }
+    for action in &case.actions {
+        action.apply(&mut conn)?;
+    }
+    stream.extend_from_slice(&case.input);
+    Ok((conn, stream))
+}
+
+/// Drains events (answering a handshake request as the case says), then the
+/// transmit buffer. After an error, `next_event` must keep returning it.
+fn drain(
+    conn: &mut Connection,
+    case: &Case,
+    events: &mut Vec<Ev>,
+    error: &mut Option<Error>,
+    output: &mut Vec<u8>,
+) -> Result<(), String> {
+    loop {
+        if let Some(e) = *error {
+            let again = conn.next_event().err();
+            if again != Some(e) {
+                return Err(format!("error not sticky: {e:?}, then {again:?}"));
+            }
+            break;
+        }
+        let ev = match conn.next_event() {
+            Ok(Some(event)) => Ev::from_event(&event),
+            Ok(None) => break,
+            Err(e) => {
+                *error = Some(e);
+                continue;
+            }
+        };
+        let answer = matches!(ev, Ev::Request { .. });
+        events.push(ev);
+        if answer {
+            let result = match &case.reject {
+                Some((status, body)) => conn.reject(Reject::new(*status).body(body)),
+                None => {
+                    let accept = match &case.accept_protocol {
+                        Some(p) => Accept::new().protocol(p),
+                        None => Accept::new(),
+                    };
+                    conn.accept(accept)
+                }
+            };
+            result.map_err(|e| format!("answering the request: {e}"))?;
+        }
+    }
+    let out = conn.transmit().to_vec();
+    conn.advance(out.len());
+    output.extend_from_slice(&out);
+    Ok(())
+}
+
+/// Runs `case` with its input cut at `cuts`, the client masking with `seed`.
+fn run(case: &Case, cuts: &[usize], seed: u64) -> Result<Transcript, String> {
+    let (mut conn, stream) = connect(case, seed)?;
+    let mut events = Vec::new();
+    let mut error = None;
+    let mut output = Vec::new();
+    let mut start = 0;
+    let ends = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c > 0 && c < stream.len())
+        .chain([stream.len()]);
+    for (piece, end) in ends.enumerate() {
+        if end > start {
+            let bytes = &stream[start..end];
+            // Alternate the two input doors.
+            if piece % 2 == 0 {
+                conn.receive(bytes);
+            } else {
+                let mut fed = 0;
+                while fed < bytes.len() {
+                    let buf = conn.read_buf();
+                    let n = buf.len().min(bytes.len() - fed);
+                    buf[..n].copy_from_slice(&bytes[fed..fed + n]);
+                    conn.commit(n);
+                    fed += n;
+                }
+            }
+            start = end;
+        }
+        drain(&mut conn, case, &mut events, &mut error, &mut output)?;
+    }
+    if case.eof == Some(true) {
+        conn.receive_eof();
+        drain(&mut conn, case, &mut events, &mut error, &mut output)?;
+    }
+    let (http, frames) = match case.role() {
+        Role::Server => split_http(&output)?,
+        Role::Client => (None, unmask_frames(&output)?),
+    };
+    if case.role() == Role::Server {
+        check_unmasked(&frames)?;
+    }
+    Ok(Transcript {
+        events,
+        error,
+        http,
+        frames,
+        state: conn.state(),
+        close_expected: conn.close_expected(),
+    })
+}
+
+/// Splits a server's output into its HTTP response (head and the body
+/// `Content-Length` announces), if it starts with one, and the rest.
+fn split_http(output: &[u8]) -> Result<(Option<Http>, Vec<u8>), String> {
+    if !output.starts_with(b"HTTP/") {
+        return Ok((None, output.to_vec()));
+    }
+    let end = output
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("HTTP response head without an end")?;
+    let head = std::str::from_utf8(&output[..end]).map_err(|_| "HTTP head is not UTF-8")?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|s| s.get(..3))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad header line {line:?}"))?;
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let body_len = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse::<usize>())
+        .transpose()
+        .map_err(|_| "bad Content-Length")?
+        .unwrap_or(0);
+    let body_start = end + 4;
+    let body_end = body_start + body_len;
+    let body = output
+        .get(body_start..body_end)
+        .ok_or("HTTP body shorter than its Content-Length")?
+        .to_vec();
+    let http = Http {
+        status,
+        headers,
+        body,
+    };
+    Ok((Some(http), output[body_end..].to_vec()))
+}
+
+/// One frame's header fields: (header length, mask key, payload length).
+fn frame_header(bytes: &[u8]) -> Result<(usize, Option<[u8; 4]>, usize), String> {
+    let truncated = || format!("truncated frame in output: {}", Hex(bytes));
+    let b1 = *bytes.get(1).ok_or_else(truncated)?;
+    let (len, mut pos) = match b1 & 0x7f {
+        126 => {
+            let ext = bytes.get(2..4).ok_or_else(truncated)?;
+            (u64::from(u16::from_be_bytes([ext[0], ext[1]])), 4)
+        }
+        127 => {
+            let ext = bytes.get(2..10).ok_or_else(truncated)?;
+            let mut b = [0u8; 8];
+            b.copy_from_slice(ext);
+            (u64::from_be_bytes(b), 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    let mask = if b1 & 0x80 != 0 {
+        let key = bytes.get(pos..pos + 4).ok_or_else(truncated)?;
+        pos += 4;
+        Some([key[0], key[1], key[2], key[3]])
+    } else {
+        None
+    };
+    let len = usize::try_from(len).map_err(|_| truncated())?;
+    if bytes.len() - pos < len {
+        return Err(truncated());
+    }
+    Ok((pos, mask, len))
+}
+
+/// A client's output with every frame's mask removed: MASK bit cleared, key
+/// dropped, payload unmasked, everything else as written.
+fn unmask_frames(mut output: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    while !output.is_empty() {
+        let (header, mask, len) = frame_header(output)?;
+        let key = mask.ok_or_else(|| format!("client frame without a mask: {}", Hex(output)))?;
+        out.push(output[0]);
+        out.push(output[1] & 0x7f);
+        out.extend_from_slice(&output[2..header - 4]);
+        let payload = &output[header..header + len];
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        output = &output[header + len..];
+    }
+    Ok(out)
+}
+
+/// Checks a server's frames parse and none is masked.
+fn check_unmasked(mut frames: &[u8]) -> Result<(), String> {
+    while !frames.is_empty() {
+        let (header, mask, len) = frame_header(frames)?;
+        if mask.is_some() {
+            return Err(format!("server frame with a mask: {}", Hex(frames)));
+        }
+        frames = &frames[header + len..];
+    }
+    Ok(())
+}
+
+/// Where two transcripts differ, in words.
+fn differences(expected: &Transcript, got: &Transcript) -> String {
+    let mut out = String::new();
+    if expected.events != got.events {
+        let _ = write!(out, "\n  events:");
+        for i in 0..expected.events.len().max(got.events.len()) {
+            let (e, g) = (expected.events.get(i), got.events.get(i));
+            if e != g {
+                let show = |x: Option<&Ev>| x.map_or("<none>".to_string(), ToString::to_string);
+                let _ = write!(
+                    out,
+                    "\n    #{i}: expected {}\n    #{i}:      got {}",
+                    show(e),
+                    show(g)
+                );
+                break;
+            }
+        }
+    }
+    if expected.error != got.error {
+        let _ = write!(
+            out,
+            "\n  error: expected {:?}, got {:?}",
+            expected.error, got.error
+        );
+    }
+    if expected.http != got.http {
+        let _ = write!(
+            out,
+            "\n  HTTP: expected {:?}, got {:?}",
+            expected.http, got.http
+        );
+    }
+    if expected.frames != got.frames {
+        let _ = write!(
+            out,
+            "\n  output: expected {}, got {}",
+            Hex(&expected.frames),
+            Hex(&got.frames)
+        );
+    }
+    if expected.state != got.state {
+        let _ = write!(
+            out,
+            "\n  state: expected {}, got {}",
+            state_name(expected.state),
+            state_name(got.state)
+        );
+    }
+    if expected.close_expected != got.close_expected {
+        let _ = write!(
+            out,
+            "\n  close-expected: expected {}, got {}",
+            expected.close_expected, got.close_expected
+        );
+    }
+    out
+}
+
+/// Compares a transcript with what the case expects.
+fn check_expected(case: &Case, t: &Transcript) -> String {
+    let mut out = String::new();
+    if case.events != t.events {
+        let _ = write!(out, "\n  events:\n    expected:");
+        for e in &case.events {
+            let _ = write!(out, "\n      {e}");
+        }
+        let _ = write!(out, "\n    got:");
+        for e in &t.events {
+            let _ = write!(out, "\n      {e}");
+        }
+    }
+    let expected_error = case.error.clone().flatten();
+    let got_error = t.error.as_ref().map(ErrorSpec::of);
+    if expected_error != got_error {
+        let show = |e: Option<&ErrorSpec>| e.map_or("none".to_string(), ToString::to_string);
+        let _ = write!(
+            out,
+            "\n  error: expected {}, got {}",
+            show(expected_error.as_ref()),
+            show(got_error.as_ref())
+        );
+    }
+    match (case.output_status, &t.http) {
+        (None, None) => {}
+        (None, Some(http)) => {
+            let _ = write!(out, "\n  unexpected HTTP response {}", http.status);
+        }
+        (Some(status), None) => {
+            let _ = write!(out, "\n  expected an HTTP {status} response, got none");
+        }
+        (Some(status), Some(http)) => {
+            if http.status != status {
+                let _ = write!(
+                    out,
+                    "\n  HTTP status: expected {status}, got {}",
+                    http.status
+                );
+            }
+            for (name, value) in &case.output_headers {
+                let found = http
+                    .headers
+                    .iter()
+                    .any(|(n, v)| n.eq_ignore_ascii_case(name) && v == value);
+                if !found {
+                    let _ = write!(
+                        out,
+                        "\n  HTTP header `{name}: {value}` missing from {:?}",
+                        http.headers
+                    );
+                }
+            }
+            for name in &case.output_headers_absent {
+                if http
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    let _ = write!(out, "\n  HTTP header `{name}` present: {:?}", http.headers);
+                }
+            }
+        }
+    }
+    if case.output != t.frames {
+        let _ = write!(
+            out,
+            "\n  output: expected {}\n          got      {}",
+            Hex(&case.output),
+            Hex(&t.frames)
+        );
+    }
+    let state = case.state.expect("checked when parsed");
+    if state != t.state {
+        let _ = write!(
+            out,
+            "\n  state: expected {}, got {}",
+            state_name(state),
+            state_name(t.state)
+        );
+    }
+    if let Some(close_expected) = case.close_expected
+        && close_expected != t.close_expected
+    {
+        let _ = write!(
+            out,
+            "\n  close-expected: expected {close_expected}, got {}",
+            t.close_expected
+        );
+    }
+    out
+}
+
+/// Cut points of random pieces of 1 to `max` bytes.
+fn random_cuts(len: usize, seed: u64, max: u64) -> Vec<usize> {
+    let mut rng = SeededRandom::new(seed);
+    let mut cuts = Vec::new();
+    let mut pos = 0usize;
+    loop {
+        pos += 1 + usize::try_from(rng.next_u64() % max).unwrap_or(0);
+        if pos >= len {
+            return cuts;
+        }
+        cuts.push(pos);
+    }
+}
+
+/// Runs every split of `case`; returns a description of what failed, if anything.
+fn run_case(case: &Case) -> Option<String> {
+    let whole = match run(case, &[], 1) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("\n  whole: {e}")),
+    };
+    let mut failures = check_expected(case, &whole);
+    // The stream length is the same for every seed (the 101's accept value
+    // has a fixed length), so cut points can be computed once.
+    let len = match connect(case, 1) {
+        Ok((_, stream)) => stream.len(),
+        Err(e) => return Some(format!("\n  {e}")),
+    };
+    let mut splits: Vec<(String, Vec<usize>)> =
+        vec![("byte by byte".into(), (1..len).collect::<Vec<_>>())];
+    for (k, max) in RANDOM_MAX_PIECE.iter().enumerate() {
+        let seed = k as u64 + 1;
+        splits.push((
+            format!("random split (seed {seed}, pieces up to {max})"),
+            random_cuts(len, seed, *max),
+        ));
+    }
+    if !case.splits.is_empty() {
+        let mut all = case.splits.clone();
+        all.sort_unstable();
+        all.dedup();
+        splits.push((format!("listed splits {all:?}"), all));
+        for &at in &case.splits {
+            splits.push((format!("listed split {at}"), vec![at]));
+        }
+    }
+    for (i, (label, cuts)) in splits.iter().enumerate() {
+        match run(case, cuts, i as u64 + 2) {
+            Ok(t) if t == whole => {}
+            Ok(t) => {
+                let _ = write!(
+                    failures,
+                    "\n  {label} differs from the whole input:{}",
+                    differences(&whole, &t)
+                );
+            }
+            Err(e) => {
+                let _ = write!(failures, "\n  {label}: {e}");
+            }
+        }
+    }
+    (!failures.is_empty()).then_some(failures)
+}
+
+#[test]
+fn vectors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/vectors exists")
+        .map(|entry| entry.expect("readable directory").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "vectors"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for file in &files {
+        match parse_file(file) {
+            Ok(parsed) => cases.extend(parsed),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let mut names = std::collections::HashSet::new();
+    for case in &cases {
+        assert!(
+            names.insert(case.name.as_str()),
+            "{}: duplicate case name {}",
+            case.origin,
+            case.name
+        );
+    }
+    let mut failed = Vec::new();
+    for case in &cases {
+        if let Some(why) = run_case(case) {
+            failed.push(format!("{} ({}):{why}", case.name, case.origin));
+        }
+    }
+    println!(
+        "{} vector cases from {} files run, {} failed",
+        cases.len(),
+        files.len(),
+        failed.len()
+    );
+    assert!(!cases.is_empty(), "no vector cases found in {dir:?}");
+    assert!(
+        failed.is_empty(),
+        "{} of {} vector cases failed:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n")
+    );
+}
