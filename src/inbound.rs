@@ -23,7 +23,7 @@ use crate::error::{Error, HandshakeError, ProtocolError};
 use crate::event::Event;
 use crate::frame::decode::{HeaderRules, decode_header};
 use crate::frame::mask::apply_mask;
-use crate::frame::{MAX_CONTROL_PAYLOAD, Opcode};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, Opcode};
 use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
 use crate::outbound::TxCore;
 use crate::state::{Input, State};
@@ -450,7 +450,7 @@ impl RxCore {
                         None => Event::Binary(bytes),
                         Some(last) => Event::BinaryChunk { data: bytes, last },
                     },
-                    MessageKind::Text => match core::str::from_utf8(bytes) {
+                    MessageKind::Text => match crate::utf8::to_str(bytes) {
                         Ok(text) => match chunk {
                             None => Event::Text(text),
                             Some(last) => Event::TextChunk { data: text, last },
@@ -601,6 +601,9 @@ impl RxCore {
                         };
                         continue;
                     }
+                    if let Some(ready) = self.whole_message(&header) {
+                        return Ok(Some(ready));
+                    }
                     let starting = self.asm.kind.is_none();
                     let kind = match self.asm.begin_frame(&header, &self.config) {
                         Ok(kind) => kind,
@@ -724,6 +727,41 @@ impl RxCore {
                 }
             }
         }
+    }
+
+    /// The common case in one step: an unfragmented message whose payload is
+    /// already buffered and within every limit is unmasked and handed out
+    /// without going through the payload phase. Anything else returns `None`
+    /// and takes the general path, which applies the same rules.
+    #[inline]
+    fn whole_message(&mut self, header: &FrameHeader) -> Option<Ready> {
+        let kind = match header.opcode {
+            Opcode::Text => MessageKind::Text,
+            Opcode::Binary => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::try_from(header.len).ok()?;
+        let fits = header.fin
+            && self.asm.kind.is_none()
+            && len <= self.buf.end - self.pos
+            && len <= self.config.get_chunk_threshold()
+            && len <= self.config.get_max_frame_size()
+            && len <= self.config.get_max_message_size();
+        if !fits {
+            return None;
+        }
+        let (start, end) = (self.pos, self.pos + len);
+        if let Some(mask) = header.mask {
+            apply_mask(&mut self.buf.data[start..end], mask, 0);
+        }
+        self.pos = end;
+        self.release = Release::Message;
+        Some(Ready::Message {
+            kind,
+            start,
+            end,
+            chunk: None,
+        })
     }
 
     /// Work done on the handshake so far.
