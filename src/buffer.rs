@@ -85,6 +85,20 @@ impl SendBuf {
         self.sent == self.data.len()
     }
 
+    /// Makes room for `additional` more bytes. Growth doubles, but not past
+    /// `high_water` unless the bytes themselves need more, so a buffer that
+    /// stays at or below the mark is never released by `advance` and steady
+    /// traffic does not allocate.
+    pub(crate) fn reserve(&mut self, additional: usize, high_water: usize) {
+        let len = self.data.len();
+        if self.data.capacity() - len >= additional {
+            return;
+        }
+        let needed = len + additional;
+        let target = needed.max(self.data.capacity().saturating_mul(2).min(high_water));
+        self.data.reserve_exact(target - len);
+    }
+
     /// Marks `n` bytes as written; clears the buffer once all are.
     pub(crate) fn advance(&mut self, n: usize, high_water: usize) {
         self.sent = (self.sent + n).min(self.data.len());
@@ -140,6 +154,21 @@ mod tests {
         buf.end = 10;
         assert_eq!(buf.rewind_if_empty(100), 10);
         assert_eq!(buf.capacity(), 0);
+    }
+
+    #[test]
+    fn send_buffer_growth_stops_at_the_high_water_mark() {
+        let mut tx = SendBuf::default();
+        tx.reserve(100, 1000);
+        assert_eq!(tx.data.capacity(), 100);
+        tx.data.resize(100, 0);
+        tx.reserve(500, 1000);
+        assert_eq!(tx.data.capacity(), 600);
+        tx.data.resize(600, 0);
+        tx.reserve(10, 1000);
+        assert_eq!(tx.data.capacity(), 1000, "doubling capped at the mark");
+        tx.advance(600, 1000);
+        assert_eq!(tx.data.capacity(), 1000, "kept: not above the mark");
     }
 
     #[test]

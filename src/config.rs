@@ -43,7 +43,7 @@ const MIN_READ_BUF: usize = 256;
 impl Config {
     /// The defaults: 16 MiB frames, 64 MiB messages, 1 Mi fragments per
     /// message, chunked delivery above 1 MiB, 16 KiB and 64 headers for the
-    /// handshake, 8 KiB reads, buffers shrunk above 64 KiB when idle,
+    /// handshake, 8 KiB reads, empty buffers above 2 MiB released,
     /// automatic pongs.
     #[must_use]
     pub const fn new() -> Self {
@@ -55,7 +55,7 @@ impl Config {
             max_handshake_bytes: 16 << 10,
             max_headers: 64,
             read_buf_size: 8 << 10,
-            buffer_high_water: 64 << 10,
+            buffer_high_water: 2 << 20,
             auto_pong: true,
         }
     }
@@ -129,7 +129,12 @@ impl Config {
     }
 
     /// When a buffer is empty and its capacity exceeds this, it is released,
-    /// so a connection that saw one big message does not keep its memory.
+    /// so a connection that saw one unusually big message does not keep its
+    /// memory. Buffers at or below it are kept, so steady traffic allocates
+    /// nothing; the default (2 MiB) keeps a receive buffer of the default
+    /// `chunk_threshold` and sends of up to 2 MiB. Call
+    /// `Connection::shrink_buffers` to release empty buffers of any size when
+    /// a connection goes idle.
     #[must_use]
     pub const fn buffer_high_water(mut self, bytes: usize) -> Self {
         self.buffer_high_water = bytes;

@@ -1,9 +1,10 @@
 //! Zero heap allocations per message in the steady-state echo loop.
 //!
 //! A counting global allocator counts allocations made by this thread. After
-//! a warm-up that grows the buffers to their working size, echoing
-//! unfragmented messages (client → server → client, both roles encoding,
-//! masking, decoding and validating) must not allocate at all.
+//! a warm-up that grows the buffers to their working size, echoing messages
+//! (client → server → client, both roles encoding, masking, decoding and
+//! validating) must not allocate at all, with the default `Config`: small and
+//! large, whole, fragmented, and above the chunk threshold.
 
 // A global allocator cannot be written without `unsafe`; this test-only
 // shim forwards every call to the system allocator.
@@ -12,7 +13,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use hybi::{Accept, ClientRequest, Config, Connection, Event};
+use hybi::{Accept, ClientRequest, Config, Connection, Event, MessageKind};
 
 struct Counting;
 
@@ -77,14 +78,33 @@ fn connected(config: Config) -> (Connection, Connection) {
     (client, server)
 }
 
-/// One echo round trip; returns the length the client got back.
-fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], text: bool) -> usize {
-    if text {
-        client
+/// How the client sends a message.
+#[derive(Clone, Copy)]
+enum Send {
+    Whole {
+        text: bool,
+    },
+    /// In this many fragments.
+    Fragments(usize),
+}
+
+/// One echo round trip; returns the length the client got back. The server
+/// echoes whole messages whole and chunked messages chunk by chunk.
+fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], how: Send) -> usize {
+    match how {
+        Send::Whole { text: true } => client
             .send_text(std::str::from_utf8(payload).unwrap())
-            .unwrap();
-    } else {
-        client.send_binary(payload).unwrap();
+            .unwrap(),
+        Send::Whole { text: false } => client.send_binary(payload).unwrap(),
+        Send::Fragments(n) => {
+            let size = payload.len().div_ceil(n).max(1);
+            let count = payload.chunks(size).count();
+            for (i, piece) in payload.chunks(size).enumerate() {
+                client
+                    .send_fragment(MessageKind::Binary, piece, i + 1 == count)
+                    .unwrap();
+            }
+        }
     }
     pipe(client, server);
     {
@@ -93,6 +113,12 @@ fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], text: 
             match event {
                 Event::Text(t) => outbound.send_text(t).unwrap(),
                 Event::Binary(b) => outbound.send_binary(b).unwrap(),
+                Event::TextChunk { data, last } => outbound
+                    .send_fragment(MessageKind::Text, data.as_bytes(), last)
+                    .unwrap(),
+                Event::BinaryChunk { data, last } => outbound
+                    .send_fragment(MessageKind::Binary, data, last)
+                    .unwrap(),
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -103,27 +129,28 @@ fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], text: 
         got += match event {
             Event::Text(t) => t.len(),
             Event::Binary(b) => b.len(),
+            Event::TextChunk { data, .. } => data.len(),
+            Event::BinaryChunk { data, .. } => data.len(),
             other => panic!("unexpected {other:?}"),
         };
     }
     got
 }
 
-fn assert_alloc_free(config: Config, sizes: &[usize]) {
+fn assert_alloc_free(config: Config, cases: &[(usize, Send)]) {
     let (mut client, mut server) = connected(config);
-    let payloads: Vec<Vec<u8>> = sizes
+    let payloads: Vec<Vec<u8>> = cases
         .iter()
-        .map(|&n| (0..n).map(|i| b'a' + (i % 26) as u8).collect())
+        .map(|&(n, _)| (0..n).map(|i| b'a' + (i % 26) as u8).collect())
         .collect();
-    // Warm-up: every size once, so buffers reach their working size.
-    for p in &payloads {
-        assert_eq!(echo(&mut client, &mut server, p, true), p.len());
+    // Warm-up: every case once, so buffers reach their working size.
+    for (p, &(_, how)) in payloads.iter().zip(cases) {
+        assert_eq!(echo(&mut client, &mut server, p, how), p.len());
     }
     let before = allocations();
-    for round in 0..20 {
-        for (i, p) in payloads.iter().enumerate() {
-            let text = (round + i) % 2 == 0;
-            assert_eq!(echo(&mut client, &mut server, p, text), p.len());
+    for _ in 0..10 {
+        for (p, &(_, how)) in payloads.iter().zip(cases) {
+            assert_eq!(echo(&mut client, &mut server, p, how), p.len());
         }
     }
     let made = allocations() - before;
@@ -131,22 +158,49 @@ fn assert_alloc_free(config: Config, sizes: &[usize]) {
         made,
         0,
         "{made} allocations in {} steady-state echoes",
-        20 * sizes.len()
+        10 * cases.len()
     );
 }
 
+const TEXT: Send = Send::Whole { text: true };
+const BINARY: Send = Send::Whole { text: false };
+
 #[test]
-fn echo_loop_is_allocation_free_with_default_config() {
-    assert_alloc_free(
-        Config::new(),
-        &[0, 1, 16, 125, 126, 1000, 4096, 16 << 10, 60 << 10],
-    );
+fn echo_loop_is_allocation_free_for_small_messages() {
+    let sizes = [0, 1, 16, 125, 126, 1000, 4096, 16 << 10, 60 << 10];
+    let cases: Vec<(usize, Send)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (n, if i % 2 == 0 { TEXT } else { BINARY }))
+        .collect();
+    assert_alloc_free(Config::new(), &cases);
 }
 
 #[test]
 fn echo_loop_is_allocation_free_up_to_the_chunk_threshold() {
-    let config = Config::new().buffer_high_water(4 << 20);
-    assert_alloc_free(config, &[16, 65536, 256 << 10, 1 << 20]);
+    assert_alloc_free(
+        Config::new(),
+        &[
+            (65536, TEXT),
+            (256 << 10, BINARY),
+            (1 << 20, TEXT),
+            (1 << 20, BINARY),
+        ],
+    );
+}
+
+#[test]
+fn fragmented_and_chunked_messages_are_allocation_free() {
+    assert_alloc_free(
+        Config::new(),
+        &[
+            (1000, Send::Fragments(10)),
+            (1 << 20, Send::Fragments(64)),
+            // Above the 1 MiB chunk threshold: received and echoed in chunks.
+            ((3 << 20) / 2, Send::Fragments(3)),
+            ((3 << 20) / 2, BINARY),
+        ],
+    );
 }
 
 #[test]
