@@ -6,10 +6,12 @@
 //! Connection tokens, `Sec-WebSocket-Accept`, and that any subprotocol or
 //! extension chosen was offered.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
-use super::{ParsedHead, Span, headers_are_valid, tokens, write_header, write_headers};
+use super::{
+    ParsedHead, STACK_HEADERS, Span, header_slots, headers_are_valid, tokens, write_header,
+    write_headers,
+};
 use crate::error::{HandshakeError, UsageError};
 use crate::handshake::AcceptKey;
 
@@ -131,8 +133,10 @@ pub(crate) fn parse_response(
     head: &[u8],
     max_headers: usize,
 ) -> Result<ParsedHead, HandshakeError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut res = httparse::Response::new(&mut headers);
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap = Vec::new();
+    let headers = header_slots(&mut stack, &mut heap, max_headers);
+    let mut res = httparse::Response::new(headers);
     match res.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(HandshakeError::MalformedResponse),

@@ -21,6 +21,24 @@ pub use client::ClientRequest;
 pub use server::{Accept, Reject};
 pub use url::WsUrl;
 
+/// Header slots for httparse kept on the stack for the common limit; a
+/// larger `Config::max_headers` uses the heap for the one parse.
+pub(crate) const STACK_HEADERS: usize = 64;
+
+/// The header slots for one parse: `max_headers` of them.
+pub(crate) fn header_slots<'s, 'h>(
+    stack: &'s mut [httparse::Header<'h>; STACK_HEADERS],
+    heap: &'s mut Vec<httparse::Header<'h>>,
+    max_headers: usize,
+) -> &'s mut [httparse::Header<'h>] {
+    if max_headers <= STACK_HEADERS {
+        &mut stack[..max_headers]
+    } else {
+        heap.resize(max_headers, httparse::EMPTY_HEADER);
+        heap
+    }
+}
+
 /// A byte range inside a parsed head.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {

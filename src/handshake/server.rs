@@ -5,11 +5,13 @@
 //! [`Accept`] (101 Switching Protocols, §4.2.2) or a [`Reject`] (any status);
 //! invalid requests are answered by `write_error` with 400, 405, 426 or 431.
 
-use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use super::{ParsedHead, Span, headers_are_valid, tokens, write_header, write_headers};
+use super::{
+    ParsedHead, STACK_HEADERS, Span, header_slots, headers_are_valid, tokens, write_header,
+    write_headers,
+};
 use crate::error::{HandshakeError, UsageError};
 use crate::handshake::AcceptKey;
 
@@ -98,8 +100,10 @@ impl<'a> Reject<'a> {
 /// # Errors
 /// The [`HandshakeError`] naming the first broken requirement.
 pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<ParsedHead, HandshakeError> {
-    let mut headers = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut req = httparse::Request::new(&mut headers);
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap = Vec::new();
+    let headers = header_slots(&mut stack, &mut heap, max_headers);
+    let mut req = httparse::Request::new(headers);
     match req.parse(head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(HandshakeError::MalformedRequest),
