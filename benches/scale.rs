@@ -28,8 +28,14 @@ fn rss() -> usize {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let n: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let n: usize = args
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let shrink = args.get(1).is_none_or(|m| m != "keep");
     let config = Config::new();
     let message = stream(b"hello", Opcode::Text, true, 1, 1);
@@ -41,7 +47,10 @@ fn main() {
     for _ in 0..n {
         let mut conn = Connection::server(config);
         conn.receive(BROWSER_REQUEST);
-        assert!(matches!(conn.next_event(), Ok(Some(Event::HandshakeRequest(_)))));
+        assert!(matches!(
+            conn.next_event(),
+            Ok(Some(Event::HandshakeRequest(_)))
+        ));
         conn.accept(Accept::new()).unwrap();
         let out = conn.transmit().len();
         conn.advance(out);
@@ -71,7 +80,10 @@ fn main() {
         "size_of::<Connection>():  {} bytes (held inline in a Vec)",
         std::mem::size_of::<Connection>()
     );
-    println!("engine heap per conn:     {:.1} bytes (buffered_bytes)", heap as f64 / n as f64);
+    println!(
+        "engine heap per conn:     {:.1} bytes (buffered_bytes)",
+        heap as f64 / n as f64
+    );
     println!("RSS per connection:       {per:.1} bytes (inline + heap + allocator overhead)");
     println!(
         "handshake + one echo:     {:.0} ns per connection",

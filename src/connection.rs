@@ -342,7 +342,7 @@ impl Connection {
             && tx.buf.pending().len() < PONG_BACKLOG
         {
             self.rx.owed.pong_len = None;
-            if !tx.close_sent && self.state.get() == State::Open {
+            if matches!(self.state.get(), State::Open | State::CloseSent) {
                 tx.frame(
                     true,
                     Opcode::Pong,

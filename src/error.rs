@@ -228,7 +228,8 @@ pub enum HandshakeError {
     /// The response head is longer than `Config::max_handshake_bytes` or has
     /// more than `Config::max_headers` headers.
     ResponseTooLarge,
-    /// A 101 response without an `Upgrade: websocket` header (§4.1 item 2).
+    /// A 101 response whose Upgrade header is missing or not exactly
+    /// `websocket` (case-insensitive) (§4.1 item 2).
     ResponseMissingUpgrade,
     /// A 101 response without a `Connection: Upgrade` header (§4.1 item 3).
     ResponseMissingConnectionUpgrade,
@@ -285,7 +286,7 @@ impl fmt::Display for HandshakeError {
                 "response head exceeds max_handshake_bytes or max_headers"
             }
             Self::ResponseMissingUpgrade => {
-                "101 response has no `Upgrade: websocket` (RFC 6455 §4.1)"
+                "101 response Upgrade header is missing or not `websocket` (RFC 6455 §4.1)"
             }
             Self::ResponseMissingConnectionUpgrade => {
                 "101 response has no `Connection: Upgrade` (RFC 6455 §4.1)"

@@ -73,12 +73,11 @@ impl Link<'_> {
         }
     }
 
-    /// Answers a Ping, or holds the Pong back under output backlog.
+    /// Answers a Ping, or holds the Pong back under output backlog. Also
+    /// after our own Close: RFC 6455 §5.5.2 exempts only an endpoint that
+    /// already received a Close, and §5.5.1 forbids only data frames.
     fn pong(self, owed: &mut Owed, payload: &[u8]) {
         let mut tx = self.tx.borrow_mut();
-        if tx.close_sent {
-            return;
-        }
         if tx.buf.pending().len() >= PONG_BACKLOG {
             owed.pong[..payload.len()].copy_from_slice(payload);
             owed.pong_len = Some(payload.len() as u8);
@@ -634,7 +633,8 @@ impl RxCore {
                     self.phase = Phase::Header;
                     return match opcode {
                         Opcode::Ping => {
-                            if self.config.get_auto_pong() && link.state.get() == State::Open {
+                            let answer = matches!(link.state.get(), State::Open | State::CloseSent);
+                            if self.config.get_auto_pong() && answer {
                                 link.pong(&mut self.owed, &self.buf.data[start..end]);
                             }
                             Ok(Some(Ready::Ping(start, end)))
@@ -721,7 +721,12 @@ impl RxCore {
                         offset: offset + n,
                         fin,
                     };
-                    if n == avail && !(chunked && self.msg_end - self.msg_start >= threshold) {
+                    // Out of input, unless a full chunk waits to be handed out
+                    // (an incomplete character alone never makes one).
+                    let chunk_ready = chunked
+                        && self.msg_end - self.msg_start >= threshold
+                        && self.valid > self.msg_start;
+                    if n == avail && !chunk_ready {
                         return Ok(self.need_more(link));
                     }
                 }

@@ -1086,8 +1086,10 @@ fn no_data_after_our_close() {
         conn.advance(out.len());
         assert!(!conn.close_expected() || side == Side::Server);
 
-        // The peer's data is still reported, but nothing is written after
-        // our Close: no Pong, no second Close.
+        // The peer's data is still reported; its Ping is still answered
+        // (RFC 6455 §5.5.2 exempts only an endpoint that received a Close;
+        // §5.5.1 forbids only data frames after ours), and no second Close
+        // is written.
         let make = || {
             let mut conn = open(side, Config::new());
             conn.close(CloseCode::NORMAL, "bye").unwrap();
@@ -1111,10 +1113,12 @@ fn no_data_after_our_close() {
                 Ev::Close(1000, String::new())
             ]
         );
-        assert!(t.output.is_empty(), "{side:?} wrote {:02x?}", t.output);
+        let sent = sent_frames(&t.output);
+        assert_eq!(sent.len(), 1, "{side:?} wrote {:02x?}", t.output);
+        assert_eq!((sent[0].b0, sent[0].payload.as_slice()), (0x8a, &b"p"[..]));
         assert_eq!(t.state, State::Closed);
 
-        // A Pong owed when we close does not follow our Close.
+        // A Pong queued before we close goes out before our Close.
         let mut conn = open(side, Config::new());
         conn.receive(&peer(side, true, Opcode::Ping, b"owed"));
         assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Ping(_)))));

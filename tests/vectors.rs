@@ -1225,6 +1225,29 @@ fn run_case(case: &Case) -> Option<String> {
     (!failures.is_empty()).then_some(failures)
 }
 
+/// Longest a case may take: input must never make the engine loop.
+const CASE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`run_case`] on its own thread, so a case on which the engine never
+/// returns is reported as a failure instead of hanging the test. (A thread
+/// that does not finish keeps running until the test process exits.)
+fn run_case_with_deadline(case: &Case) -> Option<String> {
+    let (done, result) = std::sync::mpsc::channel();
+    let owned = case.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(run_case(&owned));
+    });
+    match result.recv_timeout(CASE_DEADLINE) {
+        Ok(outcome) => outcome,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Some(format!(
+            "\n  did not finish within {CASE_DEADLINE:?}: the engine does not return (a loop?)"
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Some("\n  the runner panicked (see the output above)".into())
+        }
+    }
+}
+
 #[test]
 fn vectors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -1250,10 +1273,19 @@ fn vectors() {
             case.name
         );
     }
+    // `HYBI_VECTORS=<substring>` runs only the cases whose name contains it.
+    if let Ok(filter) = std::env::var("HYBI_VECTORS") {
+        cases.retain(|c| c.name.contains(filter.as_str()));
+    }
     let mut failed = Vec::new();
     for case in &cases {
-        if let Some(why) = run_case(case) {
+        let started = std::time::Instant::now();
+        if let Some(why) = run_case_with_deadline(case) {
             failed.push(format!("{} ({}):{why}", case.name, case.origin));
+        }
+        let took = started.elapsed();
+        if took.as_secs() >= 2 {
+            println!("slow vector case {}: {took:.1?}", case.name);
         }
     }
     println!(

@@ -171,7 +171,13 @@ pub(crate) fn check_101(
     accept: &AcceptKey,
     offered_protocols: &[u8],
 ) -> Result<(), HandshakeError> {
-    if !parsed.has_token(head, "upgrade", "websocket") {
+    // §4.1: the value must match "websocket" itself, not merely list it.
+    let mut upgrade = parsed.values(head, "upgrade");
+    let upgrade_ok = upgrade
+        .next()
+        .is_some_and(|v| tokens::trim(v).eq_ignore_ascii_case(b"websocket"))
+        && upgrade.next().is_none();
+    if !upgrade_ok {
         return Err(HandshakeError::ResponseMissingUpgrade);
     }
     if !parsed.has_token(head, "connection", "upgrade") {
