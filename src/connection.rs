@@ -144,7 +144,8 @@ impl Connection {
 
     /// Copies `bytes` from the socket in.
     ///
-    /// Every byte is kept; the buffer grows if the caller feeds more than it
+    /// Until a protocol or handshake error, every byte is kept (after one,
+    /// input is dropped: the connection is finished); the buffer grows if the caller feeds more than it
     /// drains (the memory bound in `docs/limits.md` assumes events are drained
     /// between reads).
     ///

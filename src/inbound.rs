@@ -308,14 +308,17 @@ impl RxCore {
         &mut self.buf.data[end..]
     }
 
-    /// Marks `n` bytes of the spare room as received.
+    /// Marks `n` bytes of the spare room as received. After a fatal error
+    /// input is dropped: nothing more will be decoded.
     pub(crate) fn commit(&mut self, n: usize) {
-        self.buf.end = (self.buf.end + n).min(self.buf.data.len());
+        if self.error.is_none() {
+            self.buf.end = (self.buf.end + n).min(self.buf.data.len());
+        }
     }
 
-    /// Copies `bytes` in as received.
+    /// Copies `bytes` in as received (dropped after a fatal error).
     pub(crate) fn receive(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.error.is_some() {
             return;
         }
         self.prepare_input(bytes.len());

@@ -5,7 +5,7 @@
 
 use arbitrary::Arbitrary;
 use hybi::{Config, Connection, Event, MessageKind};
-use hybi_fuzz::{open_client, open_server};
+use hybi_fuzz::{check_stream, open_client, open_server};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -63,6 +63,16 @@ fuzz_target!(|input: Input| {
     };
     let sent: Vec<(bool, Vec<u8>)> = input.messages.iter().map(|m| send(&mut sender, m)).collect();
     let wire = sender.transmit().to_vec();
+    // The stream invariants (whole = split = byte by byte, memory bound, no
+    // error) on the receiving side, then the content check below.
+    let client_receives = !input.client_sends;
+    check_stream(
+        || if client_receives { open_client(config) } else { open_server(config) },
+        &config,
+        &wire,
+        &[],
+        false,
+    );
     receiver.receive(&wire);
     let mut got = Vec::new();
     let mut partial: Option<(bool, Vec<u8>)> = None;

@@ -62,6 +62,22 @@ fn deliver(from: &mut Connection, to: &mut Connection, max: usize) {
     from.advance(n);
 }
 
+/// The receive buffer stays within the configured bound plus what one
+/// delivery added (events are drained after every delivery), and the
+/// transmit side within what the caller queued plus its retained capacity.
+fn check_memory(conn: &Connection, config: &hybi::Config, delivered: usize, queued: usize) {
+    let bound = config.max_receive_buffer()
+        + delivered
+        + queued
+        + config.get_buffer_high_water()
+        + 4096;
+    assert!(
+        conn.buffered_bytes() <= bound,
+        "holds {} bytes, bound {bound}",
+        conn.buffered_bytes()
+    );
+}
+
 fuzz_target!(|ops: Vec<Op>| {
     let config = small_config();
     let mut client = Connection::client_with_rng(
@@ -106,16 +122,21 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
             }
             Op::Deliver { to_server, max } => {
+                let max = usize::from(*max);
                 if *to_server {
                     if !ss.eof {
-                        deliver(&mut client, &mut server, usize::from(*max));
+                        deliver(&mut client, &mut server, max);
                     }
                     pump(&mut server, &mut ss, true);
+                    let queued = server.transmit().len();
+                    check_memory(&server, &config, max, queued);
                 } else {
                     if !cs.eof {
-                        deliver(&mut server, &mut client, usize::from(*max));
+                        deliver(&mut server, &mut client, max);
                     }
                     pump(&mut client, &mut cs, false);
+                    let queued = client.transmit().len();
+                    check_memory(&client, &config, max, queued);
                 }
             }
             Op::Eof { to_server } => {
