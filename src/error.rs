@@ -279,11 +279,11 @@ impl fmt::Display for HandshakeError {
             Self::UnsupportedVersion => {
                 "Sec-WebSocket-Version is missing or not 13 (RFC 6455 §4.2.1, §4.4)"
             }
-            Self::HeadersTooLarge => "request head exceeds max_handshake_bytes",
-            Self::TooManyHeaders => "request has more headers than max_headers",
+            Self::HeadersTooLarge => "request head exceeds max_handshake_bytes (RFC 6585 §5)",
+            Self::TooManyHeaders => "request has more headers than max_headers (RFC 6585 §5)",
             Self::MalformedResponse => "response is not valid HTTP/1.1 (RFC 6455 §4.1)",
             Self::ResponseTooLarge => {
-                "response head exceeds max_handshake_bytes or max_headers"
+                "response head exceeds max_handshake_bytes or max_headers (RFC 6455 §4.1)"
             }
             Self::ResponseMissingUpgrade => {
                 "101 response Upgrade header is missing or not `websocket` (RFC 6455 §4.1)"
