@@ -55,15 +55,6 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
     simdutf8::basic::from_utf8(bytes).map_err(|_| InvalidUtf8)
 }
 
-/// Validates a complete text; the same as [`to_str`] without the result.
-///
-/// # Errors
-/// [`InvalidUtf8`] if `bytes` is not valid UTF-8.
-#[inline]
-pub fn validate_complete(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
-    to_str(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,8 +83,8 @@ mod tests {
 
     #[test]
     fn complete_requires_whole_characters() {
-        assert!(validate_complete("κόσμε".as_bytes()).is_ok());
-        assert_eq!(validate_complete(b"\xe2\x82"), Err(InvalidUtf8));
+        assert!(to_str("κόσμε".as_bytes()).is_ok());
+        assert_eq!(to_str(b"\xe2\x82"), Err(InvalidUtf8));
     }
 
     /// The unchecked ASCII path agrees with the standard library at every

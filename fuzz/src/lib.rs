@@ -206,3 +206,14 @@ fn ends_with_close(output: &[u8], code: [u8; 2]) -> bool {
     }
     false
 }
+
+/// The shared body of `server_stream` and `client_stream`: the first byte
+/// picks the config (bit 0) and EOF (bit 1), the bytes up to the first 0xff
+/// (at most 32) seed the split points, the rest is the stream.
+pub fn stream_target(data: &[u8], open: fn(Config) -> Connection) {
+    let Some((&flags, rest)) = data.split_first() else { return };
+    let split = rest.iter().position(|&b| b == 0xff).unwrap_or(0).min(32);
+    let (seed, input) = rest.split_at(split);
+    let config = if flags & 1 == 0 { small_config() } else { Config::new() };
+    check_stream(|| open(config), &config, input, seed, flags & 2 != 0);
+}
