@@ -22,18 +22,23 @@ pub(crate) struct RecvBuf {
 }
 
 impl RecvBuf {
-    /// Makes at least `room` bytes of spare room after `end`, moving live bytes
-    /// to the front first. Returns the distance they moved (to be subtracted
-    /// from every index into the buffer).
+    /// Makes at least `room` bytes of spare room after `end`. Returns the
+    /// distance live bytes moved to the front (to be subtracted from every
+    /// index into the buffer).
     ///
-    /// Growth doubles (so a message arriving in many reads is not copied over
-    /// and over) but never past `limit` unless `end + room` itself is larger.
+    /// Live bytes are moved when that moves no more than it frees, or when
+    /// growing in place would pass `limit`; otherwise the buffer grows, so a
+    /// large message is not moved once per read. Growth doubles (so a message
+    /// arriving in many reads is not copied over and over) but never past
+    /// `limit` unless `end + room` itself is larger.
     pub(crate) fn reserve(&mut self, room: usize, limit: usize) -> usize {
         if self.data.len() - self.end >= room {
             return 0;
         }
-        let shift = self.start;
-        if shift > 0 {
+        let live = self.end - self.start;
+        let mut shift = 0;
+        if self.start > 0 && (self.start >= live || self.end + room > limit) {
+            shift = self.start;
             self.data.copy_within(self.start..self.end, 0);
             self.end -= shift;
             self.start = 0;
@@ -69,42 +74,71 @@ impl RecvBuf {
 }
 
 /// Encoded bytes waiting to be written to the socket.
+///
+/// Like [`RecvBuf`], the storage stays initialised past the pending bytes,
+/// so a frame is encoded straight into it (the payload masked while it is
+/// copied, one pass) without zeroing the room first.
 #[derive(Debug, Default)]
 pub(crate) struct SendBuf {
-    pub(crate) data: Vec<u8>,
+    /// Initialised storage; `data[sent..end]` is pending.
+    data: Vec<u8>,
     /// Bytes already written by the caller.
-    pub(crate) sent: usize,
+    sent: usize,
+    /// End of the encoded bytes.
+    end: usize,
 }
 
 impl SendBuf {
     pub(crate) fn pending(&self) -> &[u8] {
-        &self.data[self.sent..]
+        &self.data[self.sent..self.end]
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.sent == self.data.len()
+        self.sent == self.end
     }
 
-    /// Makes room for `additional` more bytes. Growth doubles, but not past
+    /// Heap bytes held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
+    /// `n` bytes of room after the pending bytes, to be filled and then
+    /// marked with [`filled`](Self::filled). Growth doubles, but not past
     /// `high_water` unless the bytes themselves need more, so a buffer that
     /// stays at or below the mark is never released by `advance` and steady
     /// traffic does not allocate.
-    pub(crate) fn reserve(&mut self, additional: usize, high_water: usize) {
-        let len = self.data.len();
-        if self.data.capacity() - len >= additional {
-            return;
+    pub(crate) fn room(&mut self, n: usize, high_water: usize) -> &mut [u8] {
+        let needed = self.end + n;
+        if self.data.len() < needed {
+            if self.data.capacity() < needed {
+                let target = needed.max(self.data.capacity().saturating_mul(2).min(high_water));
+                self.data.reserve_exact(target - self.data.len());
+            }
+            // Zeroed once per growth; afterwards the room is reused as is.
+            self.data.resize(self.data.capacity(), 0);
         }
-        let needed = len + additional;
-        let target = needed.max(self.data.capacity().saturating_mul(2).min(high_water));
-        self.data.reserve_exact(target - len);
+        &mut self.data[self.end..needed]
     }
 
-    /// Marks `n` bytes as written; clears the buffer once all are.
+    /// Marks `n` bytes of the room as encoded.
+    pub(crate) fn filled(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.data.len());
+    }
+
+    /// Appends through a writer that extends a `Vec` (the handshake heads).
+    pub(crate) fn append(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.data.truncate(self.end);
+        write(&mut self.data);
+        self.end = self.data.len();
+    }
+
+    /// Marks `n` bytes as written; clears the buffer once all are, releasing
+    /// an allocation above `high_water`.
     pub(crate) fn advance(&mut self, n: usize, high_water: usize) {
-        self.sent = (self.sent + n).min(self.data.len());
-        if self.sent == self.data.len() {
+        self.sent = (self.sent + n).min(self.end);
+        if self.sent == self.end {
             self.sent = 0;
-            self.data.clear();
+            self.end = 0;
             if self.data.capacity() > high_water {
                 self.data = Vec::new();
             }
@@ -128,6 +162,21 @@ mod tests {
         assert_eq!(buf.reserve(len - 2, 64), len - 2);
         assert_eq!((buf.start, buf.end), (0, 2));
         assert_eq!(buf.data.len(), len, "compaction alone made room");
+    }
+
+    #[test]
+    fn a_large_live_region_grows_in_place_below_the_limit() {
+        let mut buf = RecvBuf::default();
+        buf.reserve(1000, 4000);
+        buf.start = 10;
+        buf.end = 1000;
+        assert_eq!(buf.reserve(100, 4000), 0, "990 live bytes stay put");
+        assert_eq!((buf.start, buf.end), (10, 1000));
+        assert!(buf.data.len() >= 1100);
+        buf.end = buf.data.len();
+        let end = buf.end;
+        assert_eq!(buf.reserve(4000, 4000), 10, "past the limit: compact first");
+        assert_eq!((buf.start, buf.end), (0, end - 10));
     }
 
     #[test]
@@ -159,26 +208,45 @@ mod tests {
     #[test]
     fn send_buffer_growth_stops_at_the_high_water_mark() {
         let mut tx = SendBuf::default();
-        tx.reserve(100, 1000);
-        assert_eq!(tx.data.capacity(), 100);
-        tx.data.resize(100, 0);
-        tx.reserve(500, 1000);
-        assert_eq!(tx.data.capacity(), 600);
-        tx.data.resize(600, 0);
-        tx.reserve(10, 1000);
-        assert_eq!(tx.data.capacity(), 1000, "doubling capped at the mark");
+        assert_eq!(tx.room(100, 1000).len(), 100);
+        assert_eq!(tx.capacity(), 100);
+        tx.filled(100);
+        tx.room(500, 1000);
+        assert_eq!(tx.capacity(), 600);
+        tx.filled(500);
+        tx.room(10, 1000);
+        assert_eq!(tx.capacity(), 1000, "doubling capped at the mark");
         tx.advance(600, 1000);
-        assert_eq!(tx.data.capacity(), 1000, "kept: not above the mark");
+        assert_eq!(tx.capacity(), 1000, "kept: not above the mark");
     }
 
     #[test]
     fn send_buffer_clears_when_written() {
         let mut tx = SendBuf::default();
-        tx.data.extend_from_slice(b"hello");
+        tx.append(|v| v.extend_from_slice(b"hello"));
         tx.advance(2, 1 << 20);
         assert_eq!(tx.pending(), b"llo");
+        tx.room(3, 1 << 20).copy_from_slice(b"abc");
+        tx.filled(3);
+        assert_eq!(tx.pending(), b"lloabc");
         tx.advance(10, 1 << 20);
         assert!(tx.is_empty());
         assert_eq!(tx.pending(), b"");
+    }
+
+    #[test]
+    fn send_buffer_room_is_reused_without_growth() {
+        let mut tx = SendBuf::default();
+        tx.room(64, 1 << 20).fill(1);
+        tx.filled(64);
+        tx.advance(64, 1 << 20);
+        let cap = tx.capacity();
+        for _ in 0..10 {
+            tx.room(64, 1 << 20).fill(2);
+            tx.filled(64);
+            assert_eq!(tx.pending(), &[2u8; 64][..]);
+            tx.advance(64, 1 << 20);
+        }
+        assert_eq!(tx.capacity(), cap);
     }
 }

@@ -51,7 +51,7 @@ pub enum Role {
 ///   [`close_expected`](Self::close_expected).
 #[derive(Debug)]
 pub struct Connection {
-    rx: RxCore,
+    pub(crate) rx: RxCore,
     /// Shared with the inbound half while split, which queues replies
     /// (Pong, Close echo) the moment they are owed.
     tx: RefCell<TxCore>,
@@ -111,7 +111,7 @@ impl Connection {
         let mut nonce = [0u8; 16];
         tx.random(&mut nonce);
         let key = client::encode_key(nonce);
-        request.write(&mut tx.buf.data, &key);
+        tx.buf.append(|out| request.write(out, &key));
         let mut rx = RxCore::new(Role::Client, config);
         rx.expect_response(AcceptKey::from_key(&key), request.offered_protocols());
         Ok(Self {
@@ -210,7 +210,10 @@ impl Connection {
             return Err(UsageError::NoPendingRequest.into());
         };
         server::check_accept(&accept, head, parsed)?;
-        server::write_accept(&mut self.tx.get_mut().buf.data, &accept, key);
+        self.tx
+            .get_mut()
+            .buf
+            .append(|out| server::write_accept(out, &accept, key));
         self.rx.finish_request(false);
         self.state.set(self.state.get().on(Input::Accepted));
         Ok(())
@@ -229,7 +232,10 @@ impl Connection {
             return Err(UsageError::NoPendingRequest.into());
         }
         server::check_reject(&reject)?;
-        server::write_reject(&mut self.tx.get_mut().buf.data, &reject);
+        self.tx
+            .get_mut()
+            .buf
+            .append(|out| server::write_reject(out, &reject));
         self.rx.finish_request(true);
         self.state.set(self.state.get().on(Input::Rejected));
         Ok(())
@@ -387,7 +393,7 @@ impl Connection {
     /// Heap bytes held by the connection's buffers right now.
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
-        self.rx.heap_bytes() + self.tx.borrow().buf.data.capacity()
+        self.rx.heap_bytes() + self.tx.borrow().buf.capacity()
     }
 
     /// Releases buffers that hold nothing, for connections about to idle.

@@ -22,7 +22,7 @@ use crate::connection::Role;
 use crate::error::{Error, HandshakeError, ProtocolError};
 use crate::event::Event;
 use crate::frame::decode::{HeaderRules, decode_header};
-use crate::frame::mask::apply_mask;
+use crate::frame::mask::{apply_mask, mask_copy};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, Opcode};
 use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
 use crate::outbound::TxCore;
@@ -156,6 +156,8 @@ enum Ready {
         start: usize,
         end: usize,
         chunk: Option<bool>,
+        /// Text whose every byte was validated as it arrived.
+        validated: bool,
     },
     Ping(usize, usize),
     Pong(usize, usize),
@@ -317,14 +319,60 @@ impl RxCore {
     }
 
     /// Copies `bytes` in as received (dropped after a fatal error).
+    ///
+    /// When the bytes continue the masked payload of a data frame whose
+    /// header was decoded, they are unmasked while they are copied and, for
+    /// text, checked for ASCII in the same pass (the payload phase then has
+    /// nothing left to do for them but hand them out).
     pub(crate) fn receive(&mut self, bytes: &[u8]) {
         if bytes.is_empty() || self.error.is_some() {
             return;
         }
         self.prepare_input(bytes.len());
+        let rest = self.receive_payload(bytes);
         let end = self.buf.end;
-        self.buf.data[end..end + bytes.len()].copy_from_slice(bytes);
-        self.buf.end += bytes.len();
+        self.buf.data[end..end + rest.len()].copy_from_slice(rest);
+        self.buf.end += rest.len();
+    }
+
+    /// The fused copy of `receive`: takes what belongs to the current masked
+    /// payload (all of it decoded up to here, not delivered in chunks) and
+    /// returns the bytes left to copy as they are.
+    fn receive_payload<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        let Phase::Payload {
+            kind,
+            remaining,
+            mask: Some(mask),
+            offset,
+            fin,
+        } = self.phase
+        else {
+            return bytes;
+        };
+        if self.pos != self.buf.end || self.msg_end != self.pos || self.asm.chunked {
+            return bytes;
+        }
+        let n = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let (now, rest) = bytes.split_at(n);
+        let start = self.buf.end;
+        let ascii = mask_copy(&mut self.buf.data[start..start + n], now, mask, offset);
+        self.buf.end += n;
+        self.pos += n;
+        let before = self.msg_end;
+        self.msg_end += n;
+        if kind == MessageKind::Binary || (ascii && self.valid == before) {
+            self.valid = self.msg_end;
+        }
+        self.phase = Phase::Payload {
+            kind,
+            remaining: remaining - n as u64,
+            mask: Some(mask),
+            offset: offset + n,
+            fin,
+        };
+        rest
     }
 
     /// Heap bytes held by the receive side.
@@ -445,6 +493,7 @@ impl RxCore {
                 start,
                 end,
                 chunk,
+                validated,
             } => {
                 let bytes = &data[start..end];
                 match kind {
@@ -452,19 +501,36 @@ impl RxCore {
                         None => Event::Binary(bytes),
                         Some(last) => Event::BinaryChunk { data: bytes, last },
                     },
-                    MessageKind::Text => match crate::utf8::to_str(bytes) {
-                        Ok(text) => match chunk {
-                            None => Event::Text(text),
-                            Some(last) => Event::TextChunk { data: text, last },
-                        },
-                        Err(_) => {
-                            return Err(fail_into(
-                                &mut self.error,
-                                link,
-                                ProtocolError::InvalidUtf8.into(),
-                            ));
+                    MessageKind::Text => {
+                        let text = if validated {
+                            #[allow(unsafe_code)]
+                            // SAFETY: `validated` is set only by the payload phase,
+                            // for a region that ends at `self.valid`: every byte of
+                            // `start..end` passed `validate_prefix` (or the fused
+                            // ASCII check in `receive`) after it was unmasked, and
+                            // the payload phase fails the message when a complete
+                            // message leaves an incomplete character. Validated bytes
+                            // are never written again: later payload is written at
+                            // `msg_end` or beyond, and compaction moves whole regions
+                            // with `copy_within`, which keeps their contents.
+                            Ok(unsafe { crate::accel::assume_utf8(bytes) })
+                        } else {
+                            crate::utf8::to_str(bytes)
+                        };
+                        match text {
+                            Ok(text) => match chunk {
+                                None => Event::Text(text),
+                                Some(last) => Event::TextChunk { data: text, last },
+                            },
+                            Err(_) => {
+                                return Err(fail_into(
+                                    &mut self.error,
+                                    link,
+                                    ProtocolError::InvalidUtf8.into(),
+                                ));
+                            }
                         }
-                    },
+                    }
                 }
             }
             Ready::Ping(s, e) => Event::Ping(&data[s..e]),
@@ -518,7 +584,10 @@ impl RxCore {
                 Ok(Some(Ready::Request))
             }
             Err(e) => {
-                server::write_error(&mut link.tx.borrow_mut().buf.data, e);
+                link.tx
+                    .borrow_mut()
+                    .buf
+                    .append(|out| server::write_error(out, e));
                 Err(self.fail(e.into(), link))
             }
         }
@@ -672,6 +741,7 @@ impl RxCore {
                             start: self.msg_start,
                             end: self.valid,
                             chunk: Some(false),
+                            validated: true,
                         }));
                     }
                     let avail = self.buf.end - self.pos;
@@ -694,13 +764,15 @@ impl RxCore {
                     let complete = remaining == 0 && fin;
                     if kind == MessageKind::Binary {
                         self.valid = self.msg_end;
-                    } else if !complete || chunked {
-                        // Fail fast: check text as it arrives, not at the end.
+                    } else if self.valid < self.msg_end {
+                        // Fail fast: check text as it arrives, not at the end;
+                        // each byte is checked once (the event trusts it).
                         match validate_prefix(&self.buf.data[self.valid..self.msg_end]) {
-                            Ok(k) => self.valid += k,
-                            Err(_) => {
-                                return Err(self.fail(ProtocolError::InvalidUtf8.into(), link));
+                            Ok(k) if !complete || k == self.msg_end - self.valid => {
+                                self.valid += k;
                             }
+                            // A complete message may not end inside a character.
+                            _ => return Err(self.fail(ProtocolError::InvalidUtf8.into(), link)),
                         }
                     }
                     if remaining == 0 {
@@ -715,6 +787,7 @@ impl RxCore {
                             start: self.msg_start,
                             end: self.msg_end,
                             chunk: chunked.then_some(true),
+                            validated: true,
                         }));
                     }
                     self.phase = Phase::Payload {
@@ -769,6 +842,7 @@ impl RxCore {
             start,
             end,
             chunk: None,
+            validated: false,
         })
     }
 
@@ -797,4 +871,121 @@ fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
 
 fn parsed_key<'a>(head: &'a [u8], parsed: &'a ParsedHead) -> &'a [u8] {
     Request::new(head, parsed).key().as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::frame::encode::encode_frame;
+    use crate::handshake::Accept;
+    use crate::{Connection, Error, ProtocolError};
+    use alloc::vec::Vec;
+
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+Sec-WebSocket-Version: 13\r\n\r\n";
+
+    fn open() -> Connection {
+        let mut conn = Connection::server(Config::new());
+        conn.receive(REQUEST);
+        assert!(matches!(
+            conn.next_event(),
+            Ok(Some(Event::HandshakeRequest(_)))
+        ));
+        conn.accept(Accept::new()).unwrap();
+        let n = conn.transmit().len();
+        conn.advance(n);
+        conn
+    }
+
+    fn masked(opcode: Opcode, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_frame(
+            &mut out,
+            true,
+            opcode,
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            payload,
+        );
+        out
+    }
+
+    /// Feeds `frame` in two `receive` calls split at `cut` (after its
+    /// header), draining events after the first. Returns how many payload
+    /// bytes were validated right after the second `receive`, before any
+    /// `next_event` (all of them when the fused path took them), and the
+    /// event or error that follows.
+    fn two_pieces(frame: &[u8], cut: usize) -> (usize, Result<Option<Vec<u8>>, Error>) {
+        let mut conn = open();
+        conn.receive(&frame[..cut]);
+        assert!(matches!(conn.next_event(), Ok(None)));
+        conn.receive(&frame[cut..]);
+        let covered = conn.rx.valid - conn.rx.msg_start;
+        let event = conn.next_event().map(|e| {
+            e.map(|e| match e {
+                Event::Text(t) => t.as_bytes().to_vec(),
+                Event::Binary(b) => b.to_vec(),
+                other => panic!("unexpected {other:?}"),
+            })
+        });
+        (covered, event)
+    }
+
+    #[test]
+    fn ascii_payload_is_unmasked_and_checked_while_copied() {
+        let text: Vec<u8> = (0..1000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let frame = masked(Opcode::Text, &text);
+        for cut in [8, 9, 8 + 64, 8 + 333, frame.len() - 1] {
+            let (covered, event) = two_pieces(&frame, cut);
+            assert_eq!(
+                covered,
+                text.len(),
+                "cut {cut}: all of it validated on receive"
+            );
+            assert_eq!(event.unwrap().unwrap(), text, "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn multibyte_payload_is_unmasked_on_receive_and_validated_once() {
+        let text = "aé€😀κόσμε".repeat(40).into_bytes();
+        let frame = masked(Opcode::Text, &text);
+        for cut in 5..frame.len() {
+            let (_, event) = two_pieces(&frame, cut);
+            assert_eq!(event.unwrap().unwrap(), text, "cut {cut}");
+        }
+    }
+
+    /// A byte that can never be valid, and a message that ends inside a
+    /// character, fail with `InvalidUtf8` (1007) wherever the reads split.
+    #[test]
+    fn invalid_text_fails_whichever_path_checks_it() {
+        let mut bad_byte = b"x".repeat(300);
+        bad_byte[250] = 0xff;
+        let mut cut_char = b"y".repeat(200);
+        cut_char.extend_from_slice(&"€".as_bytes()[..2]);
+        for (text, cuts) in [(bad_byte, [8, 100, 8 + 250]), (cut_char, [8, 150, 209])] {
+            let frame = masked(Opcode::Text, &text);
+            for cut in cuts {
+                let (_, event) = two_pieces(&frame, cut);
+                assert_eq!(
+                    event,
+                    Err(Error::Protocol(ProtocolError::InvalidUtf8)),
+                    "cut {cut}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn binary_payload_is_unmasked_on_receive() {
+        let data: Vec<u8> = (0..700u32).map(|i| (i * 7) as u8).collect();
+        let frame = masked(Opcode::Binary, &data);
+        for cut in [8, 9, 300, frame.len() - 1] {
+            let (covered, event) = two_pieces(&frame, cut);
+            assert_eq!(covered, data.len());
+            assert_eq!(event.unwrap().unwrap(), data);
+        }
+    }
 }

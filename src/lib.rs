@@ -69,6 +69,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod accel;
 pub mod assemble;
 mod buffer;
 pub mod close;

@@ -15,7 +15,7 @@ use crate::buffer::SendBuf;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::connection::Role;
 use crate::error::{Error, UsageError};
-use crate::frame::encode::encode_frame_parts;
+use crate::frame::encode::write_frame;
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode};
 use crate::rng::MaskSource;
 use crate::state::{Input, State};
@@ -74,9 +74,10 @@ impl TxCore {
     /// Appends a frame with the role's masking.
     pub(crate) fn frame(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]]) {
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        self.buf.reserve(len + MAX_HEADER_LEN, self.high_water);
         let mask = self.mask();
-        encode_frame_parts(&mut self.buf.data, fin, opcode, mask, parts);
+        let room = self.buf.room(len + MAX_HEADER_LEN, self.high_water);
+        let n = write_frame(room, fin, opcode, mask, parts);
+        self.buf.filled(n);
     }
 
     fn check_open(&self, state: &Cell<State>) -> Result<(), UsageError> {

@@ -9,13 +9,11 @@
 //! whole text into `&str`.
 //!
 //! Validation uses the `simdutf8` crate (SIMD, chosen at run time with `std`),
-//! about ten times faster than `core::str::from_utf8` on multi-byte text. This
-//! module also holds the crate's one `unsafe` block: an all-ASCII text is
-//! turned into `&str` without a second validation pass. For a 16-byte message
-//! that pass cost about 110 of the 460 instructions spent per message
-//! (`benches/instructions.rs` under callgrind; numbers in
-//! `docs/performance.md`).
-#![allow(unsafe_code)]
+//! about ten times faster than `core::str::from_utf8` on multi-byte text. An
+//! all-ASCII text becomes `&str` after one `is_ascii` pass (`crate::accel`):
+//! for a 16-byte message a full validation cost about 110 of the 460
+//! instructions spent per message (`benches/instructions.rs` under callgrind;
+//! numbers in `docs/performance.md`).
 
 /// The bytes are not, and cannot become, valid UTF-8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,10 +45,8 @@ pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
 /// [`InvalidUtf8`] if `bytes` is not valid UTF-8.
 #[inline]
 pub fn to_str(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
-    if bytes.is_ascii() {
-        // SAFETY: every byte is below 0x80, checked on the line above, and a
-        // sequence of ASCII bytes is valid UTF-8 (each byte is one character).
-        return Ok(unsafe { core::str::from_utf8_unchecked(bytes) });
+    if let Some(text) = crate::accel::ascii_str(bytes) {
+        return Ok(text);
     }
     simdutf8::basic::from_utf8(bytes).map_err(|_| InvalidUtf8)
 }

@@ -15,13 +15,14 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "crite
 ORDER = [
     "hybi",
     "hybi-hw4MiB",
+    "hybi-receive",
     "tungstenite",
     "fastwebsockets",
     "fastwebsockets-frames",
     "fastwebsockets-in-place",
     "memcpy",
 ]
-HYBI = ["hybi", "hybi-hw4MiB"]
+HYBI = ["hybi", "hybi-hw4MiB", "hybi-receive"]
 # Peers with the same contract as hybi (whole, validated messages; the
 # caller's payload left intact). The variants are shown but not ranked.
 PEERS = ["tungstenite", "fastwebsockets"]

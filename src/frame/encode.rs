@@ -7,7 +7,9 @@
 
 use alloc::vec::Vec;
 
-use super::{MAX_HEADER_LEN, Opcode, mask::apply_mask};
+use super::MAX_HEADER_LEN;
+use super::Opcode;
+use super::mask::{apply_mask, mask_copy};
 
 /// Writes a frame header into `out` and returns its length.
 ///
@@ -50,30 +52,47 @@ pub fn encode_frame(
     mask: Option<[u8; 4]>,
     payload: &[u8],
 ) {
-    encode_frame_parts(out, fin, opcode, mask, &[payload]);
+    let mut header = [0u8; MAX_HEADER_LEN];
+    let n = encode_header(&mut header, fin, opcode, mask, payload.len() as u64);
+    out.reserve(n + payload.len());
+    out.extend_from_slice(&header[..n]);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    if let Some(key) = mask {
+        apply_mask(&mut out[start..], key, 0);
+    }
 }
 
-/// Appends a frame whose payload is the concatenation of `parts` (used for a
-/// close code followed by its reason without a temporary buffer).
-pub(crate) fn encode_frame_parts(
-    out: &mut Vec<u8>,
+/// Writes a frame whose payload is the concatenation of `parts` (a close
+/// code and its reason need no temporary buffer) into the start of `out`,
+/// masking while copying. `out` must hold at least [`MAX_HEADER_LEN`] bytes
+/// more than the payload. Returns the frame's length.
+///
+/// # Panics
+/// If `out` is too short.
+pub(crate) fn write_frame(
+    out: &mut [u8],
     fin: bool,
     opcode: Opcode,
     mask: Option<[u8; 4]>,
     parts: &[&[u8]],
-) {
+) -> usize {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut header = [0u8; MAX_HEADER_LEN];
     let n = encode_header(&mut header, fin, opcode, mask, len as u64);
-    out.reserve(n + len);
-    out.extend_from_slice(&header[..n]);
-    let start = out.len();
+    out[..n].copy_from_slice(&header[..n]);
+    let mut at = n;
     for part in parts {
-        out.extend_from_slice(part);
+        let dst = &mut out[at..at + part.len()];
+        match mask {
+            Some(key) => {
+                mask_copy(dst, part, key, at - n);
+            }
+            None => dst.copy_from_slice(part),
+        }
+        at += part.len();
     }
-    if let Some(key) = mask {
-        apply_mask(&mut out[start..], key, 0);
-    }
+    at
 }
 
 #[cfg(test)]

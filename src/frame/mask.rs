@@ -2,15 +2,13 @@
 //!
 //! Masking is the one per-byte operation on every client frame and every frame
 //! a server receives, so it runs a word at a time. The code is safe Rust the
-//! compiler vectorises; this file is the only place `unsafe` would ever be
-//! allowed, and only if a benchmark proved it pays.
+//! compiler vectorises; the bulk loops go through `crate::accel`, which picks
+//! AVX2 at run time where the CPU has it.
 
-/// XORs `buf` in place with `mask`, starting at byte `offset` of the mask
-/// cycle (the count of payload bytes already processed in this frame).
-///
-/// Applying the same mask and offset twice restores the input.
+/// The mask rotated to start at `offset` of its cycle, and as a repeated
+/// 8-byte word (both halves in memory order).
 #[inline]
-pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
     let k = offset & 3;
     let m = [
         mask[k],
@@ -18,26 +16,27 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
         mask[(k + 2) & 3],
         mask[(k + 3) & 3],
     ];
+    let m32 = u32::from_ne_bytes(m);
+    (m, u64::from(m32) | (u64::from(m32) << 32))
+}
+
+/// XORs `buf` in place with `mask`, starting at byte `offset` of the mask
+/// cycle (the count of payload bytes already processed in this frame).
+///
+/// Applying the same mask and offset twice restores the input.
+#[inline]
+pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    let (m, m64) = rotated(mask, offset);
     if buf.len() < 8 {
         for (i, b) in buf.iter_mut().enumerate() {
             *b ^= m[i & 3];
         }
         return;
     }
-    let m32 = u32::from_ne_bytes(m);
-    let m64 = u64::from(m32) | (u64::from(m32) << 32);
-    // Both halves of m64 hold the mask in memory order, so every 8-byte chunk,
-    // which starts at a multiple of 4, lines up with the mask cycle.
-    let mut chunks = buf.chunks_exact_mut(32);
-    for chunk in &mut chunks {
-        for word in chunk.chunks_exact_mut(8) {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            word.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ m64).to_ne_bytes());
-        }
-    }
-    let rest = chunks.into_remainder();
-    let mut words = rest.chunks_exact_mut(8);
+    // Every block and word starts at a multiple of 4 bytes into `buf`, so
+    // it lines up with the mask cycle.
+    let done = crate::accel::xor_in_place(buf, m64);
+    let mut words = buf[done..].chunks_exact_mut(8);
     for word in &mut words {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(word);
@@ -46,6 +45,34 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     for (i, b) in words.into_remainder().iter_mut().enumerate() {
         *b ^= m[i & 3];
     }
+}
+
+/// Copies `src` into `dst` (of the same length) masked with `mask` from
+/// `offset` of its cycle, in one pass: the fused form of a copy followed by
+/// [`apply_mask`]. Returns whether every output byte is ASCII.
+///
+/// # Panics
+/// If the lengths differ.
+#[inline]
+pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
+    assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
+    let (m, m64) = rotated(mask, offset);
+    let (mut acc, done) = crate::accel::xor_copy(dst, src, m64);
+    let mut d = dst[done..].chunks_exact_mut(8);
+    let mut s = src[done..].chunks_exact(8);
+    for (dw, sw) in (&mut d).zip(&mut s) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(sw);
+        let w = u64::from_ne_bytes(bytes) ^ m64;
+        acc |= w;
+        dw.copy_from_slice(&w.to_ne_bytes());
+    }
+    let mut tail = 0u8;
+    for (i, (db, sb)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
+        *db = sb ^ m[i & 3];
+        tail |= *db;
+    }
+    (acc & 0x8080_8080_8080_8080) == 0 && tail < 0x80
 }
 
 #[cfg(test)]
@@ -73,6 +100,48 @@ mod tests {
                     assert_eq!(fast, slow, "start {start} len {len} offset {offset}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn mask_copy_matches_copy_then_mask_at_every_length_offset_and_alignment() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let source: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        for sa in 0..8 {
+            for len in (0..300).chain([511, 512, 513, 600]) {
+                for offset in 0..4 {
+                    let src = &source[sa..sa + len];
+                    let mut want = src.to_vec();
+                    naive(&mut want, mask, offset);
+                    for da in [0, 3] {
+                        let mut out = alloc::vec![0u8; len + da];
+                        let ascii = mask_copy(&mut out[da..], src, mask, offset);
+                        assert_eq!(&out[da..], &want[..], "sa {sa} len {len} offset {offset}");
+                        assert_eq!(ascii, want.is_ascii(), "sa {sa} len {len} offset {offset}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mask_copy_reports_ascii_exactly() {
+        let mask = [0x11, 0x22, 0x33, 0x44];
+        for len in [1usize, 7, 8, 9, 63, 64, 65, 300, 1000] {
+            let plain = alloc::vec![b'a'; len];
+            for at in 0..len {
+                let mut text = plain.clone();
+                text[at] = 0xc3;
+                let mut masked = text.clone();
+                naive(&mut masked, mask, 0);
+                let mut out = alloc::vec![0u8; len];
+                assert!(!mask_copy(&mut out, &masked, mask, 0), "len {len} at {at}");
+                assert_eq!(out, text);
+            }
+            let mut masked = plain.clone();
+            naive(&mut masked, mask, 0);
+            let mut out = alloc::vec![0u8; len];
+            assert!(mask_copy(&mut out, &masked, mask, 0));
         }
     }
 

@@ -256,6 +256,12 @@ impl Wire {
         &self.input[pos..pos + n]
     }
 
+    /// The next read, borrowed (for an engine that copies it in itself).
+    #[inline]
+    pub fn piece(&self) -> &'static [u8] {
+        self.next(READ)
+    }
+
     /// Copies the next read into `buf`; returns the count (0 at the end).
     #[inline]
     pub fn fill(&self, buf: &mut [u8]) -> usize {
@@ -451,6 +457,10 @@ type Check<'a> = &'a mut dyn FnMut(&[u8]);
 pub struct HybiRx {
     conn: hybi::Connection,
     wire: Wire,
+    /// Feed each read with `receive(&piece)` (the engine copies it in,
+    /// unmasking and checking ASCII in the same pass) instead of
+    /// `read_buf` + `commit`.
+    fused: bool,
 }
 
 /// The upgrade request every hybi server is opened with.
@@ -531,6 +541,16 @@ impl HybiRx {
         Self {
             conn: hybi_server(config),
             wire: Wire::new(s.input),
+            fused: false,
+        }
+    }
+
+    /// hybi with its default `Config`, fed through `receive(&piece)`.
+    #[must_use]
+    pub fn fused(s: &Scenario) -> Self {
+        Self {
+            fused: true,
+            ..Self::new(s)
         }
     }
 
@@ -540,8 +560,12 @@ impl HybiRx {
         let mut t = Totals::default();
         let mut partial: Vec<u8> = Vec::new();
         while self.wire.remaining() > 0 {
-            let n = self.wire.fill(self.conn.read_buf());
-            self.conn.commit(n);
+            if self.fused {
+                self.conn.receive(self.wire.piece());
+            } else {
+                let n = self.wire.fill(self.conn.read_buf());
+                self.conn.commit(n);
+            }
             while let Some(event) = self.conn.next_event().unwrap() {
                 let (data, last) = match event {
                     hybi::Event::Text(t) => (t.as_bytes(), true),
@@ -1008,6 +1032,13 @@ pub fn receivers(s: &Scenario) -> Vec<(&'static str, Box<dyn Driver>)> {
         "hybi-hw4MiB on {}",
         s.name
     );
+    let mut hybi_fused = HybiRx::fused(s);
+    assert_eq!(
+        hybi_fused.verify(&mut check),
+        expected,
+        "hybi-receive on {}",
+        s.name
+    );
     let mut tung = TungsteniteRx::new(s);
     assert_eq!(
         tung.verify(&mut check),
@@ -1025,6 +1056,7 @@ pub fn receivers(s: &Scenario) -> Vec<(&'static str, Box<dyn Driver>)> {
     let mut out: Vec<(&'static str, Box<dyn Driver>)> = vec![
         ("hybi", Box::new(hybi)),
         ("hybi-hw4MiB", Box::new(hybi_hw)),
+        ("hybi-receive", Box::new(hybi_fused)),
         ("tungstenite", Box::new(tung)),
         ("fastwebsockets", Box::new(fws)),
     ];
