@@ -190,6 +190,9 @@ pub(crate) struct RxCore {
     pub(crate) rejected: bool,
     /// Work done on the handshake so far, for work-bound tests.
     work: HandshakeWork,
+    /// The largest payload [`small_message`](Self::small_message) takes:
+    /// 125 (the 7-bit length form) or less if a limit is lower.
+    small_limit: u8,
 }
 
 /// Work done parsing a handshake: bytes scanned for the end of the head, and
@@ -224,6 +227,11 @@ impl RxCore {
             eof: false,
             rejected: false,
             work: HandshakeWork::default(),
+            small_limit: config
+                .get_chunk_threshold()
+                .min(config.get_max_frame_size())
+                .min(config.get_max_message_size())
+                .min(125) as u8,
         }
     }
 
@@ -406,7 +414,24 @@ impl RxCore {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let ready = match link.state.get() {
+        let state = link.state.get();
+        if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
+            if let Some((kind, start, end)) = self.small_message() {
+                let bytes = &self.buf.data[start..end];
+                return match kind {
+                    MessageKind::Binary => Ok(Some(Event::Binary(bytes))),
+                    MessageKind::Text => match crate::utf8::to_str(bytes) {
+                        Ok(text) => Ok(Some(Event::Text(text))),
+                        Err(_) => Err(fail_into(
+                            &mut self.error,
+                            link,
+                            ProtocolError::InvalidUtf8.into(),
+                        )),
+                    },
+                };
+            }
+        }
+        let ready = match state {
             State::AwaitingRequest => self.server_handshake(link)?,
             State::AwaitingResponse => self.client_handshake(link)?,
             State::Open | State::CloseSent => self.frames(link)?,
@@ -810,6 +835,45 @@ impl RxCore {
         }
     }
 
+    /// The commonest frame, before the general decoder: a whole text or
+    /// binary message (FIN set, no RSV bits) with a 7-bit length within
+    /// every limit, masked as the role requires, header and payload
+    /// buffered, and no fragmented message in progress. Such a header
+    /// breaks no rule of RFC 6455 §5.2; anything else returns `None` and
+    /// takes the general path.
+    #[inline(always)]
+    fn small_message(&mut self) -> Option<(MessageKind, usize, usize)> {
+        let avail = &self.buf.data[self.pos..self.buf.end];
+        let [b0, b1, ..] = *avail else {
+            return None;
+        };
+        let kind = match b0 {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let masked = b1 & 0x80 != 0;
+        let len = b1 & 0x7f;
+        let head = if masked { 6 } else { 2 };
+        if masked != (self.role == Role::Server)
+            || len > self.small_limit
+            || avail.len() < head + usize::from(len)
+            || self.asm.kind.is_some()
+        {
+            return None;
+        }
+        let start = self.pos + head;
+        let end = start + usize::from(len);
+        if masked {
+            let mut key = [0u8; 4];
+            key.copy_from_slice(&avail[2..6]);
+            apply_mask(&mut self.buf.data[start..end], key, 0);
+        }
+        self.pos = end;
+        self.release = Release::Message;
+        Some((kind, start, end))
+    }
+
     /// The common case in one step: an unfragmented message whose payload is
     /// already buffered and within every limit is unmasked and handed out
     /// without going through the payload phase. Anything else returns `None`
@@ -986,6 +1050,53 @@ Sec-WebSocket-Version: 13\r\n\r\n";
             let (covered, event) = two_pieces(&frame, cut);
             assert_eq!(covered, data.len());
             assert_eq!(event.unwrap().unwrap(), data);
+        }
+    }
+
+    /// Every two-byte header start the fast path takes, in both roles and
+    /// with a limit below 125, is one the general decoder accepts as a whole
+    /// text or binary frame of that length within the limits; and it takes
+    /// every such frame it can.
+    #[test]
+    fn small_message_takes_exactly_the_frames_the_decoder_allows() {
+        use crate::frame::decode::{HeaderRules, decode_header};
+        for (role, limit) in [(Role::Server, 125), (Role::Client, 125), (Role::Server, 40)] {
+            let config = Config::new().max_message_size(limit);
+            let rules = HeaderRules {
+                expect_masked: role == Role::Server,
+                allowed_rsv: 0,
+            };
+            for b0 in 0..=255u8 {
+                for b1 in 0..=255u8 {
+                    let mut input = alloc::vec![b0, b1, 1, 2, 3, 4];
+                    input.resize(6 + 127, b'a');
+                    let mut rx = RxCore::new(role, config);
+                    rx.handshake = None;
+                    rx.buf.data = input.clone();
+                    rx.buf.end = input.len();
+                    let fast = rx.small_message();
+                    let general = decode_header(&input, rules);
+                    let allowed = match general {
+                        Ok(Some((h, n))) => {
+                            h.fin
+                                && matches!(h.opcode, Opcode::Text | Opcode::Binary)
+                                && h.len <= limit as u64
+                                && h.len < 126
+                                && Some((n, h.len as usize))
+                                    == fast.map(|(_, start, end)| (start, end - start))
+                        }
+                        _ => false,
+                    };
+                    let eligible = matches!(general, Ok(Some((h, _)))
+                        if h.fin
+                            && matches!(h.opcode, Opcode::Text | Opcode::Binary)
+                            && h.len <= limit as u64 && h.len < 126);
+                    assert_eq!(fast.is_some(), eligible, "{role:?} {b0:#04x} {b1:#04x}");
+                    if fast.is_some() {
+                        assert!(allowed, "{role:?} {b0:#04x} {b1:#04x}");
+                    }
+                }
+            }
         }
     }
 }

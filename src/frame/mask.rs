@@ -27,16 +27,17 @@ fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 #[inline]
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     let (m, m64) = rotated(mask, offset);
-    if buf.len() < 8 {
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b ^= m[i & 3];
-        }
-        return;
+    if buf.len() >= 64 {
+        return apply_mask_long(buf, m, m64);
     }
-    // Every block and word starts at a multiple of 4 bytes into `buf`, so
-    // it lines up with the mask cycle.
-    let done = crate::accel::xor_in_place(buf, m64);
-    let mut words = buf[done..].chunks_exact_mut(8);
+    mask_words(buf, m, m64);
+}
+
+/// The tail loops: whole words, then bytes. Every word starts at a multiple
+/// of 4 bytes into `buf`, so it lines up with the mask cycle.
+#[inline(always)]
+fn mask_words(buf: &mut [u8], m: [u8; 4], m64: u64) {
+    let mut words = buf.chunks_exact_mut(8);
     for word in &mut words {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(word);
@@ -45,6 +46,13 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     for (i, b) in words.into_remainder().iter_mut().enumerate() {
         *b ^= m[i & 3];
     }
+}
+
+/// Payloads of 64 bytes and more: whole blocks through `crate::accel`.
+#[inline(never)]
+fn apply_mask_long(buf: &mut [u8], m: [u8; 4], m64: u64) {
+    let done = crate::accel::xor_in_place(buf, m64);
+    mask_words(&mut buf[done..], m, m64);
 }
 
 /// Copies `src` into `dst` (of the same length) masked with `mask` from
