@@ -30,38 +30,43 @@ const WIDE_MIN: usize = 256;
 /// returns the OR of every output word (for an ASCII check) and the bytes done.
 #[inline(always)]
 fn xor_copy_blocks(dst: &mut [u8], src: &[u8], key: u64) -> (u64, usize) {
-    let mut acc = 0u64;
+    // One accumulator per word of a block, folded once at the end, so the
+    // loop stays vertical (no reduction per block).
+    let mut acc = [0u64; BLOCK / 8];
     let mut d = dst.chunks_exact_mut(BLOCK);
     let mut s = src.chunks_exact(BLOCK);
     let mut done = 0;
     for (db, sb) in (&mut d).zip(&mut s) {
-        for (dw, sw) in db.chunks_exact_mut(8).zip(sb.chunks_exact(8)) {
+        for ((dw, sw), a) in db.chunks_exact_mut(8).zip(sb.chunks_exact(8)).zip(&mut acc) {
             let mut word = [0u8; 8];
             word.copy_from_slice(sw);
             let w = u64::from_ne_bytes(word) ^ key;
-            acc |= w;
+            *a |= w;
             dw.copy_from_slice(&w.to_ne_bytes());
         }
         done += BLOCK;
     }
-    (acc, done)
+    (acc.iter().fold(0, |x, y| x | y), done)
 }
 
 /// XOR of `buf` with the repeated 8-byte `key` in place, whole blocks only;
-/// returns the bytes done.
+/// returns the OR of every output word and the bytes done.
 #[inline(always)]
-fn xor_in_place_blocks(buf: &mut [u8], key: u64) -> usize {
+fn xor_in_place_blocks(buf: &mut [u8], key: u64) -> (u64, usize) {
+    let mut acc = [0u64; BLOCK / 8];
     let mut blocks = buf.chunks_exact_mut(BLOCK);
     let mut done = 0;
     for block in &mut blocks {
-        for w in block.chunks_exact_mut(8) {
+        for (w, a) in block.chunks_exact_mut(8).zip(&mut acc) {
             let mut word = [0u8; 8];
             word.copy_from_slice(w);
-            w.copy_from_slice(&(u64::from_ne_bytes(word) ^ key).to_ne_bytes());
+            let x = u64::from_ne_bytes(word) ^ key;
+            *a |= x;
+            w.copy_from_slice(&x.to_ne_bytes());
         }
         done += BLOCK;
     }
-    done
+    (acc.iter().fold(0, |x, y| x | y), done)
 }
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
@@ -72,7 +77,7 @@ fn xor_copy_blocks_avx2(dst: &mut [u8], src: &[u8], key: u64) -> (u64, usize) {
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-fn xor_in_place_blocks_avx2(buf: &mut [u8], key: u64) -> usize {
+fn xor_in_place_blocks_avx2(buf: &mut [u8], key: u64) -> (u64, usize) {
     xor_in_place_blocks(buf, key)
 }
 
@@ -99,9 +104,10 @@ pub(crate) fn xor_copy(dst: &mut [u8], src: &[u8], key: u64) -> (u64, usize) {
 }
 
 /// XORs `buf` in place with the repeated `key` (as for [`xor_copy`]), a whole
-/// number of 64-byte blocks at a time. Returns the bytes done.
+/// number of 64-byte blocks at a time. Returns the OR of the output words
+/// and the bytes done.
 #[inline]
-pub(crate) fn xor_in_place(buf: &mut [u8], key: u64) -> usize {
+pub(crate) fn xor_in_place(buf: &mut [u8], key: u64) -> (u64, usize) {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if buf.len() >= WIDE_MIN && has_avx2() {
         // SAFETY: as in `xor_copy`: AVX2 was just detected and the body is
@@ -198,8 +204,10 @@ mod tests {
             for a in 0..8 {
                 let want = reference(&source[a..a + len], KEY);
                 let mut buf = source.clone();
-                let done = xor_in_place(&mut buf[a..a + len], KEY);
+                let (acc, done) = xor_in_place(&mut buf[a..a + len], KEY);
                 assert_eq!(done, len / BLOCK * BLOCK);
+                let or = want[..done].iter().fold(0u8, |x, y| x | y);
+                assert_eq!(acc.to_ne_bytes().iter().fold(0u8, |x, y| x | y), or);
                 assert_eq!(&buf[a..a + done], &want[..done], "len {len} align {a}");
                 assert_eq!(&buf[..a], &source[..a]);
                 assert_eq!(&buf[a + done..], &source[a + done..]);

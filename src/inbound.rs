@@ -22,7 +22,7 @@ use crate::connection::Role;
 use crate::error::{Error, HandshakeError, ProtocolError};
 use crate::event::Event;
 use crate::frame::decode::{HeaderRules, decode_header};
-use crate::frame::mask::{apply_mask, mask_copy};
+use crate::frame::mask::{apply_mask, apply_mask_ascii, mask_copy};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, Opcode};
 use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
 use crate::outbound::TxCore;
@@ -529,15 +529,17 @@ impl RxCore {
                     MessageKind::Text => {
                         let text = if validated {
                             #[allow(unsafe_code)]
-                            // SAFETY: `validated` is set only by the payload phase,
-                            // for a region that ends at `self.valid`: every byte of
-                            // `start..end` passed `validate_prefix` (or the fused
-                            // ASCII check in `receive`) after it was unmasked, and
-                            // the payload phase fails the message when a complete
-                            // message leaves an incomplete character. Validated bytes
-                            // are never written again: later payload is written at
-                            // `msg_end` or beyond, and compaction moves whole regions
-                            // with `copy_within`, which keeps their contents.
+                            // SAFETY: `validated` is set by `whole_message` when
+                            // the unmasking pass found every byte ASCII, and by
+                            // the payload phase for a region that ends at
+                            // `self.valid`: every byte of `start..end` passed
+                            // `validate_prefix` or a fused ASCII check after it
+                            // was unmasked, and the payload phase fails a
+                            // complete message that ends inside a character.
+                            // Validated bytes are never written again: later
+                            // payload is written at `msg_end` or beyond, and
+                            // compaction moves whole regions with `copy_within`,
+                            // which keeps their contents.
                             Ok(unsafe { crate::accel::assume_utf8(bytes) })
                         } else {
                             crate::utf8::to_str(bytes)
@@ -776,11 +778,21 @@ impl RxCore {
                     }
                     if n > 0 {
                         let (start, end) = (self.pos, self.pos + n);
+                        let mut ascii = false;
                         if let Some(mask) = mask {
-                            apply_mask(&mut self.buf.data[start..end], mask, offset);
+                            let bytes = &mut self.buf.data[start..end];
+                            if kind == MessageKind::Text {
+                                // Unmask and check ASCII in one pass.
+                                ascii = apply_mask_ascii(bytes, mask, offset);
+                            } else {
+                                apply_mask(bytes, mask, offset);
+                            }
                         }
                         if self.msg_end != start {
                             self.buf.data.copy_within(start..end, self.msg_end);
+                        }
+                        if ascii && self.valid == self.msg_end {
+                            self.valid += n;
                         }
                         self.msg_end += n;
                         self.pos = end;
@@ -896,9 +908,11 @@ impl RxCore {
             return None;
         }
         let (start, end) = (self.pos, self.pos + len);
-        if let Some(mask) = header.mask {
-            apply_mask(&mut self.buf.data[start..end], mask, 0);
-        }
+        // Text unmasked as all ASCII needs no further check.
+        let validated = match header.mask {
+            Some(mask) => apply_mask_ascii(&mut self.buf.data[start..end], mask, 0),
+            None => false,
+        };
         self.pos = end;
         self.release = Release::Message;
         Some(Ready::Message {
@@ -906,7 +920,7 @@ impl RxCore {
             start,
             end,
             chunk: None,
-            validated: false,
+            validated,
         })
     }
 

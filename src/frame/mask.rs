@@ -28,31 +28,49 @@ fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     let (m, m64) = rotated(mask, offset);
     if buf.len() >= 64 {
-        return apply_mask_long(buf, m, m64);
+        apply_mask_long(buf, m, m64);
+        return;
     }
     mask_words(buf, m, m64);
 }
 
 /// The tail loops: whole words, then bytes. Every word starts at a multiple
-/// of 4 bytes into `buf`, so it lines up with the mask cycle.
+/// of 4 bytes into `buf`, so it lines up with the mask cycle. Returns the OR
+/// of the output bytes' high bits (0 when all are ASCII).
 #[inline(always)]
-fn mask_words(buf: &mut [u8], m: [u8; 4], m64: u64) {
+fn mask_words(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
+    let mut acc = 0u64;
     let mut words = buf.chunks_exact_mut(8);
     for word in &mut words {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(word);
-        word.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ m64).to_ne_bytes());
+        let w = u64::from_ne_bytes(bytes) ^ m64;
+        acc |= w;
+        word.copy_from_slice(&w.to_ne_bytes());
     }
     for (i, b) in words.into_remainder().iter_mut().enumerate() {
         *b ^= m[i & 3];
+        acc |= u64::from(*b);
     }
+    acc & 0x8080_8080_8080_8080
 }
 
 /// Payloads of 64 bytes and more: whole blocks through `crate::accel`.
 #[inline(never)]
-fn apply_mask_long(buf: &mut [u8], m: [u8; 4], m64: u64) {
-    let done = crate::accel::xor_in_place(buf, m64);
-    mask_words(&mut buf[done..], m, m64);
+fn apply_mask_long(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
+    let (acc, done) = crate::accel::xor_in_place(buf, m64);
+    (acc & 0x8080_8080_8080_8080) | mask_words(&mut buf[done..], m, m64)
+}
+
+/// [`apply_mask`] that also reports whether every unmasked byte is ASCII,
+/// from the same pass.
+#[inline]
+pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> bool {
+    let (m, m64) = rotated(mask, offset);
+    if buf.len() >= 64 {
+        return apply_mask_long(buf, m, m64) == 0;
+    }
+    mask_words(buf, m, m64) == 0
 }
 
 /// Copies `src` into `dst` (of the same length) masked with `mask` from
@@ -150,6 +168,30 @@ mod tests {
             naive(&mut masked, mask, 0);
             let mut out = alloc::vec![0u8; len];
             assert!(mask_copy(&mut out, &masked, mask, 0));
+        }
+    }
+
+    #[test]
+    fn apply_mask_ascii_agrees_with_apply_mask_and_is_ascii() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        for len in (0usize..200).chain([255, 256, 257, 600]) {
+            for offset in 0..4 {
+                for at in [None, Some(0), Some(len / 2), Some(len.saturating_sub(1))] {
+                    let mut text = alloc::vec![b'q'; len];
+                    if let (Some(i), true) = (at, len > 0) {
+                        text[i] = 0xe9;
+                    }
+                    let mut buf = text.clone();
+                    naive(&mut buf, mask, offset);
+                    let ascii = apply_mask_ascii(&mut buf, mask, offset);
+                    assert_eq!(buf, text, "len {len} offset {offset}");
+                    assert_eq!(
+                        ascii,
+                        text.is_ascii(),
+                        "len {len} offset {offset} at {at:?}"
+                    );
+                }
+            }
         }
     }
 
