@@ -18,14 +18,16 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list)
 fi
-cargo fuzz build -O
+# -a: debug assertions on, so the engine's internal checks (such as the one
+# behind every text handed out without a second validation) run under fuzzing.
+cargo fuzz build -O -a
 for target in "${targets[@]}"; do
   scratch="target/corpus/$target"
   log="target/fuzz-$target.log"
   mkdir -p "$scratch" "corpus/$target"
   echo "== fuzz $target for ${seconds}s"
   status=0
-  cargo fuzz run -O "$target" "$scratch" "corpus/$target" -- \
+  cargo fuzz run -O -a "$target" "$scratch" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
   grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))' "$log" || true

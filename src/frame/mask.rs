@@ -83,7 +83,11 @@ pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> 
 pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
     let (m, m64) = rotated(mask, offset);
-    let (mut acc, done) = crate::accel::xor_copy(dst, src, m64);
+    let (mut acc, done) = if dst.len() >= 64 {
+        crate::accel::xor_copy(dst, src, m64)
+    } else {
+        (0, 0)
+    };
     let mut d = dst[done..].chunks_exact_mut(8);
     let mut s = src[done..].chunks_exact(8);
     for (dw, sw) in (&mut d).zip(&mut s) {
