@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Scenarios: `receive_text_16` (masked 16-byte text, server side, fed in
-//! 64 KiB read copies), `send_text_16` (client side, masked), `echo_16`.
+//! 64 KiB read copies), `read_copy_16` (the same input through the same
+//! copies into a plain buffer, no engine: subtract it to get the engine's
+//! share), `send_text_16` (client side, masked).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -33,6 +35,12 @@ fn main() {
             let mut conn = open_server(Config::new());
             let got = feed(&mut conn, &input);
             assert_eq!(got, 16 * count);
+        }
+        "read_copy_16" => {
+            let input = stream(&ascii(16), Opcode::Text, true, 1, count);
+            let mut dst = vec![0u8; 64 << 10];
+            let copied = memcpy(&mut dst, std::hint::black_box(&input));
+            assert_eq!(copied, input.len());
         }
         "send_text_16" => {
             let text = String::from_utf8(ascii(16)).unwrap();

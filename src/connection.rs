@@ -179,6 +179,7 @@ impl Connection {
     /// returned from then on. Flush `transmit` and close TCP.
     ///
     /// Call next: repeat until `Ok(None)`, then drain `transmit`.
+    #[inline]
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
         self.flush_owed();
         self.rx.next_event(Link {

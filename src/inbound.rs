@@ -409,6 +409,7 @@ impl RxCore {
     // ----- events ----------------------------------------------------------------
 
     /// The next event, `Ok(None)` when more bytes are needed.
+    #[inline(always)]
     pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         self.release_pending();
         if let Some(error) = self.error {
@@ -431,7 +432,14 @@ impl RxCore {
                 };
             }
         }
-        let ready = match state {
+        self.next_event_general(link)
+    }
+
+    /// Everything but the one-step path of [`next_event`](Self::next_event),
+    /// kept out of line so the common case inlines into the caller.
+    #[inline(never)]
+    fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
+        let ready = match link.state.get() {
             State::AwaitingRequest => self.server_handshake(link)?,
             State::AwaitingResponse => self.client_handshake(link)?,
             State::Open | State::CloseSent => self.frames(link)?,
