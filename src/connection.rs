@@ -144,6 +144,13 @@ impl Connection {
 
     /// Copies `bytes` from the socket in.
     ///
+    /// When the bytes are already in memory (a TLS library's plaintext, a
+    /// runtime's read buffer), this is the faster door: payload of a masked
+    /// frame whose header was decoded is unmasked while it is copied (and
+    /// text checked for ASCII in the same pass), where
+    /// [`read_buf`](Self::read_buf) + [`commit`](Self::commit) unmasks in a
+    /// second pass after the caller's copy.
+    ///
     /// Until a protocol or handshake error, every byte is kept (after one,
     /// input is dropped: the connection is finished); the buffer grows if the caller feeds more than it
     /// drains (the memory bound in `docs/limits.md` assumes events are drained
