@@ -1899,12 +1899,7 @@ fn messages_queued_before_close_are_written_first() {
 /// it is reported, draining after every piece.
 fn feed_accepting(input: &[u8], cuts: &[usize]) -> Transcript {
     let mut conn = Connection::server(Config::new());
-    let mut t = Transcript {
-        events: Vec::new(),
-        error: None,
-        output: Vec::new(),
-        state: conn.state(),
-    };
+    let mut t = Transcript::new(&conn);
     let mut start = 0;
     for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
         let cut = cut.clamp(start, input.len());
@@ -1925,13 +1920,7 @@ fn assert_split_invariant_accepting(input: &[u8]) -> Transcript {
     let bytewise: Vec<usize> = (1..input.len()).collect();
     assert_eq!(whole, feed_accepting(input, &bytewise), "byte by byte");
     for seed in 0..8 {
-        let mut rng = SeededRandom::new(seed);
-        let mut cuts = Vec::new();
-        let mut pos = 0;
-        while pos < input.len() {
-            pos += 1 + (rng.next_u64() % 60) as usize;
-            cuts.push(pos);
-        }
+        let cuts = random_cuts(input.len(), seed, 60);
         assert_eq!(whole, feed_accepting(input, &cuts), "seed {seed}");
     }
     whole

@@ -56,6 +56,18 @@ pub struct Transcript {
     pub state: State,
 }
 
+impl Transcript {
+    /// Nothing produced yet; the connection's state as it starts.
+    pub fn new(conn: &Connection) -> Self {
+        Transcript {
+            events: Vec::new(),
+            error: None,
+            output: Vec::new(),
+            state: conn.state(),
+        }
+    }
+}
+
 /// Drains events (until `Ok(None)` or an error) and the transmit buffer.
 pub fn drain(conn: &mut Connection, t: &mut Transcript) {
     if t.error.is_none() {
@@ -81,12 +93,7 @@ pub fn drain(conn: &mut Connection, t: &mut Transcript) {
 /// Feeds `input` in pieces ending at `cuts` (sorted positions), draining
 /// after every piece, then optionally signals EOF.
 pub fn feed_split(conn: &mut Connection, input: &[u8], cuts: &[usize], eof: bool) -> Transcript {
-    let mut t = Transcript {
-        events: Vec::new(),
-        error: None,
-        output: Vec::new(),
-        state: conn.state(),
-    };
+    let mut t = Transcript::new(conn);
     let mut start = 0;
     for &cut in cuts.iter().chain(core::iter::once(&input.len())) {
         let cut = cut.clamp(start, input.len());
@@ -125,14 +132,20 @@ pub fn feed_bytewise(conn: &mut Connection, input: &[u8], eof: bool) -> Transcri
 }
 
 pub fn feed_random(conn: &mut Connection, input: &[u8], seed: u64, eof: bool) -> Transcript {
+    feed_split(conn, input, &random_cuts(input.len(), seed, 40), eof)
+}
+
+/// Seeded split points for an input of `len` bytes: steps of 1 to
+/// `max_step` bytes, the last one at or past the end.
+pub fn random_cuts(len: usize, seed: u64, max_step: u64) -> Vec<usize> {
     let mut rng = SeededRandom::new(seed);
     let mut cuts = Vec::new();
     let mut pos = 0usize;
-    while pos < input.len() {
-        pos += 1 + (rng.next_u64() % 40) as usize;
+    while pos < len {
+        pos += 1 + (rng.next_u64() % max_step) as usize;
         cuts.push(pos);
     }
-    feed_split(conn, input, &cuts, eof)
+    cuts
 }
 
 /// Feeds `input` whole, byte by byte and at several seeded random splits to
