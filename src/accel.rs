@@ -69,15 +69,25 @@ fn xor_in_place_blocks(buf: &mut [u8], key: u64) -> (u64, usize) {
     (acc.iter().fold(0, |x, y| x | y), done)
 }
 
+/// The block loop compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2. (An `unsafe fn`, not a safe `#[target_feature]`
+/// one, so that the crate builds on Rust 1.85.)
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-fn xor_copy_blocks_avx2(dst: &mut [u8], src: &[u8], key: u64) -> (u64, usize) {
+unsafe fn xor_copy_blocks_avx2(dst: &mut [u8], src: &[u8], key: u64) -> (u64, usize) {
     xor_copy_blocks(dst, src, key)
 }
 
+/// The block loop compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2. (An `unsafe fn`, not a safe `#[target_feature]`
+/// one, so that the crate builds on Rust 1.85.)
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
-fn xor_in_place_blocks_avx2(buf: &mut [u8], key: u64) -> (u64, usize) {
+unsafe fn xor_in_place_blocks_avx2(buf: &mut [u8], key: u64) -> (u64, usize) {
     xor_in_place_blocks(buf, key)
 }
 

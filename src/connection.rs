@@ -353,9 +353,8 @@ impl Connection {
     /// (only the latest Ping's, RFC 6455 §5.5.3).
     fn flush_owed(&mut self) {
         let tx = self.tx.get_mut();
-        if let Some(len) = self.rx.owed.pong_len
-            && tx.buf.pending().len() < PONG_BACKLOG
-        {
+        let owed = self.rx.owed.pong_len;
+        if let Some(len) = owed.filter(|_| tx.buf.pending().len() < PONG_BACKLOG) {
             self.rx.owed.pong_len = None;
             if matches!(self.state.get(), State::Open | State::CloseSent) {
                 tx.frame(

@@ -945,10 +945,10 @@ const ABNORMAL: CloseFrame<'static> = CloseFrame {
 
 /// Records a fatal error: sticky, Close queued (unless ours was sent), Failed.
 fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
-    if let Error::Protocol(e) = error
-        && link.state.get() == State::Open
-    {
-        link.close(Some(e.close_code()));
+    if let Error::Protocol(e) = error {
+        if link.state.get() == State::Open {
+            link.close(Some(e.close_code()));
+        }
     }
     *slot = Some(error);
     link.set(Input::Error);

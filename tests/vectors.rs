@@ -1150,9 +1150,7 @@ fn check_expected(case: &Case, t: &Transcript) -> String {
             state_name(t.state)
         );
     }
-    if let Some(close_expected) = case.close_expected
-        && close_expected != t.close_expected
-    {
+    if let Some(close_expected) = case.close_expected.filter(|&c| c != t.close_expected) {
         let _ = write!(
             out,
             "\n  close-expected: expected {close_expected}, got {}",

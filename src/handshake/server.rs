@@ -165,11 +165,12 @@ pub(crate) fn check_accept(
     head: &[u8],
     parsed: &ParsedHead,
 ) -> Result<(), UsageError> {
-    if let Some(protocol) = accept.protocol
-        && !parsed
+    let offered = |protocol: &str| {
+        parsed
             .list(head, "sec-websocket-protocol")
             .any(|p| p == protocol)
-    {
+    };
+    if accept.protocol.is_some_and(|protocol| !offered(protocol)) {
         return Err(UsageError::ProtocolNotOffered);
     }
     if !headers_are_valid(accept.headers) {
