@@ -26,12 +26,27 @@ fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 /// Applying the same mask and offset twice restores the input.
 #[inline]
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
-    let (m, m64) = rotated(mask, offset);
     if buf.len() >= 64 {
-        apply_mask_long(buf, m, m64);
+        apply_mask_long(buf, mask, offset);
         return;
     }
+    let (m, m64) = rotated(mask, offset);
     mask_words(buf, m, m64);
+}
+
+/// From this length on, the bulk loops start at a 32-byte aligned
+/// destination: a 32-byte store that straddles two cache lines costs about
+/// half again as much, and payloads sit wherever the frame header left them.
+const ALIGN_MIN: usize = 256;
+
+/// How many leading bytes of `dst` to do one by one so that the rest starts
+/// 32-byte aligned (0 for short slices).
+#[inline(always)]
+fn head_len(dst: &[u8]) -> usize {
+    if dst.len() < ALIGN_MIN {
+        return 0;
+    }
+    dst.as_ptr().align_offset(32).min(dst.len())
 }
 
 /// The tail loops: whole words, then bytes. Every word starts at a multiple
@@ -55,21 +70,26 @@ fn mask_words(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
     acc & 0x8080_8080_8080_8080
 }
 
-/// Payloads of 64 bytes and more: whole blocks through `crate::accel`.
+/// Payloads of 64 bytes and more: an aligning head, whole blocks through
+/// `crate::accel`, then the tail.
 #[inline(never)]
-fn apply_mask_long(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
-    let (acc, done) = crate::accel::xor_in_place(buf, m64);
-    (acc & 0x8080_8080_8080_8080) | mask_words(&mut buf[done..], m, m64)
+fn apply_mask_long(buf: &mut [u8], mask: [u8; 4], offset: usize) -> u64 {
+    let (head, rest) = buf.split_at_mut(head_len(buf));
+    let (m, m64) = rotated(mask, offset);
+    let acc = mask_words(head, m, m64);
+    let (m, m64) = rotated(mask, offset + head.len());
+    let (wide, done) = crate::accel::xor_in_place(rest, m64);
+    acc | (wide & 0x8080_8080_8080_8080) | mask_words(&mut rest[done..], m, m64)
 }
 
 /// [`apply_mask`] that also reports whether every unmasked byte is ASCII,
 /// from the same pass.
 #[inline]
 pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> bool {
-    let (m, m64) = rotated(mask, offset);
     if buf.len() >= 64 {
-        return apply_mask_long(buf, m, m64) == 0;
+        return apply_mask_long(buf, mask, offset) == 0;
     }
+    let (m, m64) = rotated(mask, offset);
     mask_words(buf, m, m64) == 0
 }
 
@@ -82,14 +102,29 @@ pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> 
 #[inline]
 pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
-    let (m, m64) = rotated(mask, offset);
-    let (mut acc, done) = if dst.len() >= 64 {
-        crate::accel::xor_copy(dst, src, m64)
+    let head = head_len(dst);
+    let (dh, dst) = dst.split_at_mut(head);
+    let (sh, src) = src.split_at(head);
+    let mut high = copy_words(dh, sh, rotated(mask, offset));
+    let (m, m64) = rotated(mask, offset + head);
+    let done = if dst.len() >= 64 {
+        let (wide, done) = crate::accel::xor_copy(dst, src, m64);
+        high |= wide;
+        done
     } else {
-        (0, 0)
+        0
     };
-    let mut d = dst[done..].chunks_exact_mut(8);
-    let mut s = src[done..].chunks_exact(8);
+    high |= copy_words(&mut dst[done..], &src[done..], (m, m64));
+    high & 0x8080_8080_8080_8080 == 0
+}
+
+/// The copying twin of [`mask_words`]: whole words, then bytes, from `src`
+/// into `dst` (same length). Returns the OR of the output words.
+#[inline(always)]
+fn copy_words(dst: &mut [u8], src: &[u8], (m, m64): ([u8; 4], u64)) -> u64 {
+    let mut acc = 0u64;
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
     for (dw, sw) in (&mut d).zip(&mut s) {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(sw);
@@ -97,17 +132,17 @@ pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bo
         acc |= w;
         dw.copy_from_slice(&w.to_ne_bytes());
     }
-    let mut tail = 0u8;
     for (i, (db, sb)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
         *db = sb ^ m[i & 3];
-        tail |= *db;
+        acc |= u64::from(*db);
     }
-    (acc & 0x8080_8080_8080_8080) == 0 && tail < 0x80
+    acc
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use alloc::vec::Vec;
 
     fn naive(buf: &mut [u8], mask: [u8; 4], offset: usize) {
@@ -119,9 +154,11 @@ mod tests {
     #[test]
     fn matches_bytewise_at_every_length_offset_and_alignment() {
         let mask = [0x37, 0xfa, 0x21, 0x3d];
-        let source: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
-        for start in 0..8 {
-            for len in 0..(source.len() - start) {
+        let source: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        // Starts 0..=32 give every 32-byte alignment, so every length of the
+        // aligning head (from `ALIGN_MIN` on).
+        for start in 0..=32 {
+            for len in (0..300).chain([511, 512, 513, 600]) {
                 for offset in 0..4 {
                     let mut fast = source.clone();
                     let mut slow = source.clone();
@@ -137,17 +174,19 @@ mod tests {
     fn mask_copy_matches_copy_then_mask_at_every_length_offset_and_alignment() {
         let mask = [0x37, 0xfa, 0x21, 0x3d];
         let source: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
-        for sa in 0..8 {
+        for sa in 0..4 {
             for len in (0..300).chain([511, 512, 513, 600]) {
                 for offset in 0..4 {
                     let src = &source[sa..sa + len];
                     let mut want = src.to_vec();
                     naive(&mut want, mask, offset);
-                    for da in [0, 3] {
+                    // Every destination alignment, so every aligning head.
+                    for da in 0..=32 {
                         let mut out = alloc::vec![0u8; len + da];
                         let ascii = mask_copy(&mut out[da..], src, mask, offset);
-                        assert_eq!(&out[da..], &want[..], "sa {sa} len {len} offset {offset}");
-                        assert_eq!(ascii, want.is_ascii(), "sa {sa} len {len} offset {offset}");
+                        let at = format!("sa {sa} da {da} len {len} offset {offset}");
+                        assert_eq!(&out[da..], &want[..], "{at}");
+                        assert_eq!(ascii, want.is_ascii(), "{at}");
                     }
                 }
             }
@@ -185,15 +224,16 @@ mod tests {
                     if let (Some(i), true) = (at, len > 0) {
                         text[i] = 0xe9;
                     }
-                    let mut buf = text.clone();
-                    naive(&mut buf, mask, offset);
-                    let ascii = apply_mask_ascii(&mut buf, mask, offset);
-                    assert_eq!(buf, text, "len {len} offset {offset}");
-                    assert_eq!(
-                        ascii,
-                        text.is_ascii(),
-                        "len {len} offset {offset} at {at:?}"
-                    );
+                    for start in [0, 1, 5, 16, 31] {
+                        let mut store = alloc::vec![0u8; start + len];
+                        let buf = &mut store[start..];
+                        buf.copy_from_slice(&text);
+                        naive(buf, mask, offset);
+                        let ascii = apply_mask_ascii(buf, mask, offset);
+                        let at = format!("start {start} len {len} offset {offset} at {at:?}");
+                        assert_eq!(buf, &text[..], "{at}");
+                        assert_eq!(ascii, text.is_ascii(), "{at}");
+                    }
                 }
             }
         }
