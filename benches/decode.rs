@@ -105,6 +105,14 @@ fn utf8(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("validate_prefix", label), |b| {
             b.iter(|| hybi::utf8::validate_prefix(std::hint::black_box(&text)).unwrap());
         });
+        // The validator underneath, in its two forms: `compat` reports where
+        // an error or an unfinished character starts, `basic` only yes or no.
+        g.bench_function(BenchmarkId::new("simdutf8_basic", label), |b| {
+            b.iter(|| simdutf8::basic::from_utf8(std::hint::black_box(&text)).is_ok());
+        });
+        g.bench_function(BenchmarkId::new("simdutf8_compat", label), |b| {
+            b.iter(|| simdutf8::compat::from_utf8(std::hint::black_box(&text)).is_ok());
+        });
         g.bench_function(BenchmarkId::new("std_from_utf8", label), |b| {
             b.iter(|| {
                 std::str::from_utf8(std::hint::black_box(&text))

@@ -21,6 +21,7 @@ ORDER = [
     "fastwebsockets-frames",
     "fastwebsockets-in-place",
     "memcpy",
+    "memcpy-msg",
 ]
 HYBI = ["hybi", "hybi-hw4MiB", "hybi-receive"]
 # Peers with the same contract as hybi (whole, validated messages; the
@@ -80,7 +81,13 @@ def main():
         print(f"| {g} | " + " | ".join(cells) + " |")
 
     print("\nRatios (throughput ÷ throughput; hybi ÷ best peer > 1 means hybi is faster):\n")
-    cols = [f"{h} ÷ best peer" for h in HYBI] + ["best peer"] + [f"{n} ÷ memcpy" for n in names if n != "memcpy"]
+    refs = ["memcpy", "memcpy-msg"]
+    cols = (
+        [f"{h} ÷ best peer" for h in HYBI]
+        + ["best peer"]
+        + [f"{n} ÷ memcpy" for n in names if n not in refs]
+        + [f"{h} ÷ memcpy-msg" for h in HYBI if "memcpy-msg" in names]
+    )
     print("| scenario | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for g in groups:
@@ -91,9 +98,13 @@ def main():
         cells = [f"{tput[h] / tput[best]:.2f}" if h in tput else "—" for h in HYBI]
         cells.append(best)
         for n in names:
-            if n == "memcpy":
+            if n in refs:
                 continue
             cells.append(f"{tput[n] / tput['memcpy']:.3f}" if n in tput and "memcpy" in tput else "—")
+        if "memcpy-msg" in names:
+            for h in HYBI:
+                ok = h in tput and "memcpy-msg" in tput
+                cells.append(f"{tput[h] / tput['memcpy-msg']:.3f}" if ok else "—")
         print(f"| {g} | " + " | ".join(cells) + " |")
 
     g1 = [g for g in groups if g.startswith("1_")]

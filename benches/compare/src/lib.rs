@@ -802,6 +802,49 @@ impl Driver for MemcpyRx {
     }
 }
 
+/// The same 64 KiB reads, each copied on from where the last one ended into
+/// a buffer as large as one message's frames (at least one read): the least
+/// that any receiver handing out a whole message as one slice must write.
+/// Where a message is larger than a read, this destination no longer stays
+/// in the nearest caches, unlike [`MemcpyRx`]'s.
+pub struct MemcpyMessageRx {
+    wire: Wire,
+    dst: Vec<u8>,
+    expected: Totals,
+}
+
+impl MemcpyMessageRx {
+    /// Copies of `s`'s input into a message-sized buffer.
+    #[must_use]
+    pub fn new(s: &Scenario) -> Self {
+        let per_message = s.input.len().div_ceil(s.messages);
+        Self {
+            wire: Wire::new(s.input),
+            dst: vec![0; per_message.max(READ)],
+            expected: s.expected(),
+        }
+    }
+}
+
+impl Driver for MemcpyMessageRx {
+    fn run(&mut self) -> Totals {
+        self.wire.reset();
+        let mut copied = 0;
+        let mut at = 0;
+        while self.wire.remaining() > 0 {
+            if self.dst.len() - at < READ.min(self.wire.remaining()) {
+                at = 0;
+            }
+            let n = self.wire.fill(&mut self.dst[at..]);
+            std::hint::black_box(&self.dst[at..at + n]);
+            at += n;
+            copied += n;
+        }
+        assert_eq!(copied, self.wire.input.len());
+        self.expected
+    }
+}
+
 // ----- send (scenario 5) ----------------------------------------------------------
 
 /// Sends `payload` as one binary message per pass from a hybi client
@@ -1078,6 +1121,7 @@ pub fn receivers(s: &Scenario) -> Vec<(&'static str, Box<dyn Driver>)> {
         s.name
     );
     out.push(("memcpy", Box::new(MemcpyRx::new(s))));
+    out.push(("memcpy-msg", Box::new(MemcpyMessageRx::new(s))));
     out
 }
 
