@@ -3,7 +3,8 @@
 //! Receive (scenarios 1–4): a server reads masked text frames through the
 //! same 64 KiB read copies. Send (scenario 5): a client masks and writes a
 //! 1 MiB binary message into an in-memory sink. Each group ends with
-//! `memcpy`: the same bytes in the same 64 KiB pieces (scenario 6, the floor).
+//! `memcpy`: the same bytes in the same 64 KiB pieces (scenario 6, the floor);
+//! `memcpy-msg`: those pieces placed one after another in a message-sized buffer.
 //! Throughput is payload bytes; every iteration asserts the bytes and
 //! messages delivered. All setup (connections, runtimes, inputs, a one-off
 //! content check) happens before timing.
