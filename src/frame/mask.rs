@@ -37,7 +37,8 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
 /// From this length on, the bulk loops start at a 32-byte aligned
 /// destination: a 32-byte store that straddles two cache lines costs about
 /// half again as much, and payloads sit wherever the frame header left them.
-const ALIGN_MIN: usize = 256;
+/// (256 for the wide loop's own threshold, plus the longest head.)
+const ALIGN_MIN: usize = 256 + 31;
 
 /// How many leading bytes of `dst` to do one by one so that the rest starts
 /// 32-byte aligned (0 for short slices).
@@ -174,7 +175,7 @@ mod tests {
     fn mask_copy_matches_copy_then_mask_at_every_length_offset_and_alignment() {
         let mask = [0x37, 0xfa, 0x21, 0x3d];
         let source: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
-        for sa in 0..4 {
+        for sa in 0..8 {
             for len in (0..300).chain([511, 512, 513, 600]) {
                 for offset in 0..4 {
                     let src = &source[sa..sa + len];
@@ -196,41 +197,50 @@ mod tests {
     #[test]
     fn mask_copy_reports_ascii_exactly() {
         let mask = [0x11, 0x22, 0x33, 0x44];
+        let mut store = alloc::vec![0u8; 1000 + 64];
+        let base = store.as_ptr().align_offset(32);
         for len in [1usize, 7, 8, 9, 63, 64, 65, 300, 1000] {
             let plain = alloc::vec![b'a'; len];
-            for at in 0..len {
-                let mut text = plain.clone();
-                text[at] = 0xc3;
-                let mut masked = text.clone();
+            // Destinations that leave aligning heads of 0, 31, 25, 15 and 1
+            // bytes, so the non-ASCII byte also falls in the head.
+            for skew in [0, 1, 7, 17, 31] {
+                let out = &mut store[base + skew..base + skew + len];
+                for at in 0..len {
+                    let mut text = plain.clone();
+                    text[at] = 0xc3;
+                    let mut masked = text.clone();
+                    naive(&mut masked, mask, 0);
+                    let ascii = mask_copy(out, &masked, mask, 0);
+                    assert!(!ascii, "len {len} skew {skew} at {at}");
+                    assert_eq!(out, &text[..]);
+                }
+                let mut masked = plain.clone();
                 naive(&mut masked, mask, 0);
-                let mut out = alloc::vec![0u8; len];
-                assert!(!mask_copy(&mut out, &masked, mask, 0), "len {len} at {at}");
-                assert_eq!(out, text);
+                assert!(mask_copy(out, &masked, mask, 0), "len {len} skew {skew}");
             }
-            let mut masked = plain.clone();
-            naive(&mut masked, mask, 0);
-            let mut out = alloc::vec![0u8; len];
-            assert!(mask_copy(&mut out, &masked, mask, 0));
         }
     }
 
     #[test]
     fn apply_mask_ascii_agrees_with_apply_mask_and_is_ascii() {
         let mask = [0x37, 0xfa, 0x21, 0x3d];
-        for len in (0usize..200).chain([255, 256, 257, 600]) {
+        for len in (0usize..200).chain([255, 256, 257, 286, 287, 288, 600]) {
             for offset in 0..4 {
                 for at in [None, Some(0), Some(len / 2), Some(len.saturating_sub(1))] {
                     let mut text = alloc::vec![b'q'; len];
                     if let (Some(i), true) = (at, len > 0) {
                         text[i] = 0xe9;
                     }
-                    for start in [0, 1, 5, 16, 31] {
-                        let mut store = alloc::vec![0u8; start + len];
-                        let buf = &mut store[start..];
+                    for skew in [0, 1, 5, 16, 31] {
+                        // `skew` past a 32-byte boundary: heads of 0, 31,
+                        // 27, 16 and 1 bytes, so `at` 0 also falls in one.
+                        let mut store = alloc::vec![0u8; 32 + skew + len];
+                        let start = store.as_ptr().align_offset(32) + skew;
+                        let buf = &mut store[start..start + len];
                         buf.copy_from_slice(&text);
                         naive(buf, mask, offset);
                         let ascii = apply_mask_ascii(buf, mask, offset);
-                        let at = format!("start {start} len {len} offset {offset} at {at:?}");
+                        let at = format!("skew {skew} len {len} offset {offset} at {at:?}");
                         assert_eq!(buf, &text[..], "{at}");
                         assert_eq!(ascii, text.is_ascii(), "{at}");
                     }
