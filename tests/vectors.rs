@@ -8,6 +8,9 @@
 //! is compared with its masks removed, since its masking keys are random.
 //! Failures of all cases are collected and reported together.
 
+mod common;
+
+use common::random_cuts;
 use std::fmt::{self, Write as _};
 use std::path::Path;
 
@@ -1158,20 +1161,6 @@ fn check_expected(case: &Case, t: &Transcript) -> String {
         );
     }
     out
-}
-
-/// Cut points of random pieces of 1 to `max` bytes.
-fn random_cuts(len: usize, seed: u64, max: u64) -> Vec<usize> {
-    let mut rng = SeededRandom::new(seed);
-    let mut cuts = Vec::new();
-    let mut pos = 0usize;
-    loop {
-        pos += 1 + usize::try_from(rng.next_u64() % max).unwrap_or(0);
-        if pos >= len {
-            return cuts;
-        }
-        cuts.push(pos);
-    }
 }
 
 /// Runs every split of `case`; returns a description of what failed, if anything.

@@ -106,23 +106,24 @@ pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bo
     let head = head_len(dst);
     let (dh, dst) = dst.split_at_mut(head);
     let (sh, src) = src.split_at(head);
-    let mut high = copy_words(dh, sh, rotated(mask, offset));
+    let (m, m64) = rotated(mask, offset);
+    let mut high = copy_words(dh, sh, m, m64);
     let (m, m64) = rotated(mask, offset + head);
     let done = if dst.len() >= 64 {
         let (wide, done) = crate::accel::xor_copy(dst, src, m64);
-        high |= wide;
+        high |= wide & 0x8080_8080_8080_8080;
         done
     } else {
         0
     };
-    high |= copy_words(&mut dst[done..], &src[done..], (m, m64));
-    high & 0x8080_8080_8080_8080 == 0
+    high |= copy_words(&mut dst[done..], &src[done..], m, m64);
+    high == 0
 }
 
 /// The copying twin of [`mask_words`]: whole words, then bytes, from `src`
-/// into `dst` (same length). Returns the OR of the output words.
+/// into `dst` (same length). Returns the OR of the output bytes' high bits.
 #[inline(always)]
-fn copy_words(dst: &mut [u8], src: &[u8], (m, m64): ([u8; 4], u64)) -> u64 {
+fn copy_words(dst: &mut [u8], src: &[u8], m: [u8; 4], m64: u64) -> u64 {
     let mut acc = 0u64;
     let mut d = dst.chunks_exact_mut(8);
     let mut s = src.chunks_exact(8);
@@ -137,7 +138,7 @@ fn copy_words(dst: &mut [u8], src: &[u8], (m, m64): ([u8; 4], u64)) -> u64 {
         *db = sb ^ m[i & 3];
         acc |= u64::from(*db);
     }
-    acc
+    acc & 0x8080_8080_8080_8080
 }
 
 #[cfg(test)]
