@@ -210,6 +210,13 @@ pub enum HandshakeError {
     UnsupportedHttpVersion,
     /// No Host header (§4.2.1 item 2). HTTP 400.
     MissingHost,
+    /// More than one Host header (RFC 7230 §5.4). HTTP 400.
+    RepeatedHost,
+    /// The request announces a body: a `Content-Length` other than 0 or any
+    /// `Transfer-Encoding` (RFC 7230 §3.3.3). An upgrade request has no use
+    /// for one, and reading its bytes as frames would let a request smuggle
+    /// messages past a proxy that honours the body. HTTP 400.
+    RequestBody,
     /// No `websocket` token in Upgrade (§4.2.1 item 3). HTTP 400.
     MissingUpgrade,
     /// No `Upgrade` token in Connection (§4.2.1 item 4). HTTP 400.
@@ -249,6 +256,8 @@ impl HandshakeError {
             Self::MalformedRequest
             | Self::UnsupportedHttpVersion
             | Self::MissingHost
+            | Self::RepeatedHost
+            | Self::RequestBody
             | Self::MissingUpgrade
             | Self::MissingConnectionUpgrade
             | Self::InvalidKey => Some(400),
@@ -267,6 +276,10 @@ impl fmt::Display for HandshakeError {
             Self::MethodNotGet => "request method is not GET (RFC 6455 §4.2.1)",
             Self::UnsupportedHttpVersion => "request is older than HTTP/1.1 (RFC 6455 §4.2.1)",
             Self::MissingHost => "request has no Host header (RFC 6455 §4.2.1)",
+            Self::RepeatedHost => "request has more than one Host header (RFC 7230 §5.4)",
+            Self::RequestBody => {
+                "upgrade request announces a body (Content-Length other than 0, or Transfer-Encoding) (RFC 7230 §3.3.3)"
+            }
             Self::MissingUpgrade => {
                 "request has no `websocket` token in Upgrade (RFC 6455 §4.2.1)"
             }

@@ -31,6 +31,8 @@ const HANDSHAKE: &[H] = &[
     H::MethodNotGet,
     H::UnsupportedHttpVersion,
     H::MissingHost,
+    H::RepeatedHost,
+    H::RequestBody,
     H::MissingUpgrade,
     H::MissingConnectionUpgrade,
     H::InvalidKey,
@@ -60,7 +62,9 @@ const USAGE: &[U] = &[
 ];
 
 fn names_its_rule(message: &str) -> bool {
-    message.contains("RFC 6455 §") || message.contains("max_")
+    ["RFC 6455 §", "RFC 7230 §", "max_"]
+        .iter()
+        .any(|rule| message.contains(rule))
 }
 
 #[test]

@@ -1324,13 +1324,48 @@ fn server_checks_host() {
             "Host: server.example.com\r\n",
             "Host: server.example.com\r\nHost: evil.example.com\r\n",
         ),
-        HandshakeError::MissingHost,
+        HandshakeError::RepeatedHost,
         400,
         "HTTP/1.1 400 Bad Request\r\n",
     );
     assert_request_accepted(
         Config::new(),
         &request_with("Host: server.example.com", "host: server.example.com:8080"),
+    );
+}
+
+/// RFC 7230 §3.3.3: an upgrade request that announces a body is refused, and
+/// the body (a valid masked Text frame here) is never decoded as a frame.
+#[test]
+fn server_refuses_request_body_and_never_reads_it_as_frames() {
+    let smuggled: &[u8] = &[
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    for announce in [
+        "Content-Length: 11\r\n",
+        "content-length: 11\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+        "Content-Length: 11\r\nContent-Length: 11\r\n",
+    ] {
+        let mut request = request_with("\r\n\r\n", &format!("\r\n{announce}\r\n"));
+        request.extend_from_slice(smuggled);
+        let t = assert_request_rejected(
+            Config::new(),
+            &request,
+            HandshakeError::RequestBody,
+            400,
+            "HTTP/1.1 400 Bad Request\r\n",
+        );
+        assert!(
+            !t.output.windows(7).any(|w| w == b"\x81\x05Hello"),
+            "{announce}: the smuggled frame was echoed"
+        );
+    }
+    // No body announced: accepted (frames after it: handshake_server.vectors).
+    assert_request_accepted(
+        Config::new(),
+        &request_with("\r\n\r\n", "\r\nContent-Length: 0\r\n\r\n"),
     );
 }
 

@@ -122,8 +122,20 @@ pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<ParsedHea
     if version < 1 {
         return Err(HandshakeError::UnsupportedHttpVersion);
     }
-    if parsed.header_count(head, "host") != 1 {
-        return Err(HandshakeError::MissingHost);
+    match parsed.header_count(head, "host") {
+        0 => return Err(HandshakeError::MissingHost),
+        1 => {}
+        _ => return Err(HandshakeError::RepeatedHost),
+    }
+    // RFC 7230 §3.3.3: the body's length comes from Transfer-Encoding or
+    // Content-Length. An upgrade has no body; refusing one keeps its bytes
+    // from ever being decoded as frames.
+    let has_body = parsed.header_count(head, "transfer-encoding") > 0
+        || parsed
+            .values(head, "content-length")
+            .any(|v| tokens::trim(v) != b"0");
+    if has_body {
+        return Err(HandshakeError::RequestBody);
     }
     if !parsed.has_token(head, "upgrade", "websocket") {
         return Err(HandshakeError::MissingUpgrade);
