@@ -12,7 +12,8 @@
 //! Scenarios: `receive_text_16` (masked 16-byte text, server side, fed in
 //! 64 KiB read copies), `read_copy_16` (the same input through the same
 //! copies into a plain buffer, no engine: subtract it to get the engine's
-//! share), `send_text_16` (client side, masked).
+//! share), `send_text_16` (client side, masked), `send_text_16_server`
+//! (server side, unmasked: the difference is the cost of a masking key).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -45,6 +46,15 @@ fn main() {
         "send_text_16" => {
             let text = String::from_utf8(ascii(16)).unwrap();
             let mut conn = open_client(Config::new());
+            for _ in 0..count {
+                conn.send_text(&text).unwrap();
+                let n = conn.transmit().len();
+                conn.advance(n);
+            }
+        }
+        "send_text_16_server" => {
+            let text = String::from_utf8(ascii(16)).unwrap();
+            let mut conn = open_server(Config::new());
             for _ in 0..count {
                 conn.send_text(&text).unwrap();
                 let n = conn.transmit().len();

@@ -24,6 +24,7 @@
 const BLOCK: usize = 64;
 
 /// Below this length the run-time feature check is not worth it.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 const WIDE_MIN: usize = 256;
 
 /// XOR of `src` with the repeated 8-byte `key` into `dst`, whole blocks only;

@@ -79,16 +79,30 @@ impl Connection {
     }
 
     /// A client connection with its handshake request queued, masking with
-    /// the operating system's CSPRNG.
+    /// a [`ChaChaRandom`](crate::ChaChaRandom) seeded from the operating
+    /// system.
     ///
     /// # Errors
-    /// [`UsageError::InvalidHeader`] if the request has a field HTTP forbids.
+    /// [`UsageError::InvalidHeader`] if the request has a field HTTP forbids;
+    /// [`Error::Random`] if the OS random source fails (no connection is
+    /// made: its masks would be predictable, RFC 6455 §10.3).
     ///
     /// Call next: drain `transmit` (the request), then feed the response and
     /// drain `next_event` until `Ok(None)`.
     #[cfg(feature = "std")]
     pub fn client(request: ClientRequest<'_>, config: Config) -> Result<Self, Error> {
-        Self::client_with_rng(request, config, Box::new(crate::rng::OsRandom::new()))
+        Self::client_from_entropy(request, config, |seed| getrandom::fill(seed))
+    }
+
+    /// [`client`](Self::client) with the seed drawn from `entropy`.
+    #[cfg(any(feature = "std", test))]
+    fn client_from_entropy<E>(
+        request: ClientRequest<'_>,
+        config: Config,
+        entropy: impl FnOnce(&mut [u8; 32]) -> Result<(), E>,
+    ) -> Result<Self, Error> {
+        let rng = crate::rng::ChaChaRandom::from_entropy(entropy)?;
+        Self::client_with_rng(request, config, Box::new(rng))
     }
 
     /// A client connection taking masks and its key from `rng`.
@@ -545,5 +559,28 @@ impl Outbound<'_> {
             .tx
             .borrow_mut()
             .close(self.link.state, code, reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::RandomUnavailable;
+
+    /// A failing OS source makes no client (no fallback to guessable masks),
+    /// and a working one makes a client whose request is queued.
+    #[test]
+    fn a_failing_entropy_source_fails_client_creation() {
+        let request = ClientRequest::new("example.com", "/chat");
+        let failed =
+            Connection::client_from_entropy(request, Config::new(), |_seed| Err("no entropy"));
+        assert_eq!(failed.err(), Some(Error::Random(RandomUnavailable)));
+
+        let mut conn = Connection::client_from_entropy(request, Config::new(), |seed| {
+            seed.copy_from_slice(&[7; 32]);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert!(conn.transmit().starts_with(b"GET /chat HTTP/1.1\r\n"));
     }
 }

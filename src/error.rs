@@ -19,6 +19,7 @@
 use core::fmt;
 
 use crate::close::CloseCode;
+use crate::rng::RandomUnavailable;
 
 /// Any error returned by the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,9 @@ pub enum Error {
     Handshake(HandshakeError),
     /// The call does not fit the connection's state; nothing changed.
     Usage(UsageError),
+    /// The entropy source failed while a client was being made; no
+    /// connection exists (masks would be predictable, RFC 6455 §10.3).
+    Random(RandomUnavailable),
 }
 
 impl Error {
@@ -53,7 +57,8 @@ impl Error {
 
     /// Whether the connection is finished: flush `transmit` and close TCP.
     ///
-    /// True for protocol and handshake errors, false for usage errors.
+    /// True for protocol, handshake and random-source errors, false for
+    /// usage errors.
     #[must_use]
     pub const fn is_fatal(&self) -> bool {
         !matches!(self, Self::Usage(_))
@@ -76,6 +81,7 @@ impl fmt::Display for Error {
                 None => write!(f, "handshake error: {e}; close TCP"),
             },
             Self::Usage(e) => write!(f, "usage error: {e}; the connection is unchanged"),
+            Self::Random(e) => write!(f, "{e}; no connection was made: retry later"),
         }
     }
 }
@@ -91,6 +97,12 @@ impl From<ProtocolError> for Error {
 impl From<HandshakeError> for Error {
     fn from(e: HandshakeError) -> Self {
         Self::Handshake(e)
+    }
+}
+
+impl From<RandomUnavailable> for Error {
+    fn from(e: RandomUnavailable) -> Self {
+        Self::Random(e)
     }
 }
 

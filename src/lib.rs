@@ -46,13 +46,15 @@
 //!   first (RFC 6455 §7.1.1); a client waits for the server, with a timeout.
 //! - **Partial writes.** `advance` by what was written; the rest stays queued.
 //! - **Randomness.** A client needs a [`MaskSource`]; with `std` the default is
-//!   the OS CSPRNG ([`OsRandom`]), fetched in batches.
+//!   a ChaCha20 generator seeded from the OS ([`ChaChaRandom`]). If the OS
+//!   source fails, [`Connection::client`] fails with [`Error::Random`].
 //!
 //! # Features
 //!
-//! - `std` (default): `OsRandom` through the `getrandom` crate and
-//!   [`Connection::client`]. Without it the crate is `no_std` + `alloc`; use
-//!   [`Connection::client_with_rng`].
+//! - `std` (default): [`Connection::client`], seeding [`ChaChaRandom`] from
+//!   the OS through the `getrandom` crate. Without it the crate is `no_std` +
+//!   `alloc`; use [`Connection::client_with_rng`] with
+//!   [`ChaChaRandom::from_entropy`] over the target's entropy source.
 #![no_std]
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -93,7 +95,5 @@ pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
 pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, WsUrl};
 pub use inbound::HandshakeWork;
-#[cfg(feature = "std")]
-pub use rng::OsRandom;
-pub use rng::{MaskSource, SeededRandom};
+pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;

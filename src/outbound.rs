@@ -63,11 +63,7 @@ impl TxCore {
     fn mask(&mut self) -> Option<[u8; 4]> {
         match self.role {
             Role::Server => None,
-            Role::Client => {
-                let mut key = [0u8; 4];
-                self.random(&mut key);
-                Some(key)
-            }
+            Role::Client => self.rng.as_mut().map(|rng| rng.mask()),
         }
     }
 

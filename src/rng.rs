@@ -1,77 +1,132 @@
 //! Randomness for client masks and handshake keys (RFC 6455 §5.3, §10.3).
 //!
-//! The engine takes randomness as an input through [`MaskSource`]. With the
-//! `std` feature the default is [`OsRandom`], which draws from the operating
-//! system's CSPRNG in batches so that sending a frame costs no system call.
-//! [`SeededRandom`] is a small deterministic generator for tests, fuzzing and
-//! `no_std` targets without a better source; it is not unpredictable.
+//! The engine takes randomness as an input through [`MaskSource`]. The
+//! production source is [`ChaChaRandom`]: a ChaCha20 generator (the
+//! `chacha20` crate, RustCrypto's, the generator behind `rand`'s `StdRng`)
+//! seeded once with 32 bytes from the operating system when a client
+//! connection is made, so a mask costs a few instructions and no system call.
+//! If the OS source fails there is no fallback: the connection is not made
+//! ([`RandomUnavailable`]), because masks an attacker can predict are what
+//! §10.3 forbids. [`SeededRandom`] is a small deterministic generator for
+//! tests and fuzzing; it is not unpredictable.
+//!
+//! Why one generator per connection rather than per thread or per process:
+//! a connection then shares no state with any other (no lock, no
+//! thread-local that a `fork` copies into two processes), and a seed costs
+//! one `getrandom` call per connection, next to the TCP and HTTP round trips
+//! a connection costs anyway. ChaCha20's keystream is 2^70 bytes per seed, so
+//! no connection needs reseeding. A process that forks while a client
+//! connection exists must not use that connection in both processes (their
+//! masks would repeat); connections made after the fork are seeded afresh.
 
 /// A source of random bytes for masking keys and `Sec-WebSocket-Key` nonces.
 ///
 /// RFC 6455 §10.3 requires masks an attacker cannot predict: use a
 /// cryptographically strong source in production.
+///
+/// `fill` cannot fail: a source that can (an OS call, a hardware generator)
+/// draws what may fail when it is made, as [`ChaChaRandom::from_entropy`]
+/// does, and refuses to be made rather than hand out guessable bytes.
 pub trait MaskSource: Send {
     /// Fills `buf` with random bytes.
     fn fill(&mut self, buf: &mut [u8]);
+
+    /// One masking key. The default takes 4 bytes from [`fill`](Self::fill);
+    /// sources that make words override it.
+    fn mask(&mut self) -> [u8; 4] {
+        let mut key = [0u8; 4];
+        self.fill(&mut key);
+        key
+    }
 }
 
 impl<T: MaskSource + ?Sized> MaskSource for alloc::boxed::Box<T> {
     fn fill(&mut self, buf: &mut [u8]) {
         (**self).fill(buf);
     }
+
+    fn mask(&mut self) -> [u8; 4] {
+        (**self).mask()
+    }
 }
 
-/// The operating system's CSPRNG, fetched 64 bytes (16 masks) at a time.
-#[cfg(feature = "std")]
-#[derive(Debug, Clone)]
-pub struct OsRandom {
-    pool: [u8; 64],
-    used: usize,
+/// The entropy source failed, so no unpredictable masks can be made
+/// (RFC 6455 §10.3). Nothing was created; try again later or fail the
+/// request that needed the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RandomUnavailable;
+
+impl core::fmt::Display for RandomUnavailable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(
+            "the entropy source failed, so client masks would be predictable (RFC 6455 §10.3)",
+        )
+    }
 }
 
-#[cfg(feature = "std")]
-impl OsRandom {
-    /// A source with an empty pool; the first use fills it.
+impl core::error::Error for RandomUnavailable {}
+
+/// A ChaCha20 CSPRNG seeded once from an entropy source: the default
+/// [`MaskSource`] of [`Connection::client`](crate::Connection::client).
+///
+/// ```
+/// # #[cfg(feature = "std")] {
+/// use hybi::{ChaChaRandom, MaskSource};
+/// let mut rng = ChaChaRandom::from_os().expect("the OS has entropy");
+/// let mut key = [0u8; 16];
+/// rng.fill(&mut key);
+/// # }
+/// ```
+pub struct ChaChaRandom(chacha20::ChaCha20Rng);
+
+impl core::fmt::Debug for ChaChaRandom {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ChaChaRandom { .. }")
+    }
+}
+
+impl ChaChaRandom {
+    /// A generator seeded with 32 bytes from the operating system.
+    ///
+    /// # Errors
+    /// [`RandomUnavailable`] if the OS source fails; there is no fallback.
+    #[cfg(feature = "std")]
+    pub fn from_os() -> Result<Self, RandomUnavailable> {
+        Self::from_entropy(|seed| getrandom::fill(seed))
+    }
+
+    /// A generator seeded by `entropy` (a hardware generator on a `no_std`
+    /// target, say), which fills all 32 bytes or fails.
+    ///
+    /// # Errors
+    /// [`RandomUnavailable`] if `entropy` fails.
+    pub fn from_entropy<E>(
+        entropy: impl FnOnce(&mut [u8; 32]) -> Result<(), E>,
+    ) -> Result<Self, RandomUnavailable> {
+        let mut seed = [0u8; 32];
+        entropy(&mut seed).map_err(|_| RandomUnavailable)?;
+        Ok(Self::from_seed(seed))
+    }
+
+    /// A generator from a seed the caller already holds. The seed MUST be
+    /// secret and unpredictable for masks to be (§10.3).
     #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            pool: [0; 64],
-            used: 64,
-        }
-    }
-
-    fn refill(&mut self) {
-        if getrandom::fill(&mut self.pool).is_err() {
-            // The OS source failed (it practically never does): stretch the
-            // previous pool with SHA-1 so masks still vary.
-            let mut sha = sha1_smol::Sha1::new();
-            sha.update(&self.pool);
-            let digest = sha.digest().bytes();
-            for (i, b) in self.pool.iter_mut().enumerate() {
-                *b ^= digest[i % digest.len()].wrapping_add(i as u8);
-            }
-        }
-        self.used = 0;
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        use chacha20::rand_core::SeedableRng as _;
+        Self(chacha20::ChaCha20Rng::from_seed(seed))
     }
 }
 
-#[cfg(feature = "std")]
-impl Default for OsRandom {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(feature = "std")]
-impl MaskSource for OsRandom {
+impl MaskSource for ChaChaRandom {
     fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(self.pool.len()) {
-            if self.used + chunk.len() > self.pool.len() {
-                self.refill();
-            }
-            chunk.copy_from_slice(&self.pool[self.used..self.used + chunk.len()]);
-            self.used += chunk.len();
-        }
+        use chacha20::rand_core::Rng as _;
+        self.0.fill_bytes(buf);
+    }
+
+    #[inline]
+    fn mask(&mut self) -> [u8; 4] {
+        use chacha20::rand_core::Rng as _;
+        self.0.next_u32().to_le_bytes()
     }
 }
 
@@ -124,14 +179,44 @@ mod tests {
 
     #[cfg(feature = "std")]
     #[test]
-    fn os_random_varies_across_refills() {
-        let mut r = OsRandom::new();
+    fn os_seeded_masks_vary_and_differ_between_generators() {
+        let mut a = ChaChaRandom::from_os().unwrap();
+        let mut b = ChaChaRandom::from_os().unwrap();
         let mut seen = std::collections::HashSet::new();
-        for _ in 0..100 {
-            let mut m = [0u8; 4];
-            r.fill(&mut m);
-            seen.insert(m);
+        for _ in 0..1000 {
+            seen.insert(a.mask());
         }
-        assert!(seen.len() > 90, "{} distinct masks of 100", seen.len());
+        assert!(seen.len() > 990, "{} distinct masks of 1000", seen.len());
+        let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+        a.fill(&mut x);
+        b.fill(&mut y);
+        assert_ne!(x, y, "two OS seeds gave the same stream");
+    }
+
+    #[test]
+    fn a_failing_entropy_source_makes_no_generator() {
+        let made = ChaChaRandom::from_entropy(|_seed| Err("no entropy"));
+        assert_eq!(made.err(), Some(RandomUnavailable));
+    }
+
+    #[test]
+    fn chacha_is_the_chacha20_keystream_of_its_seed() {
+        // RFC 8439 §2.3.2 block function: key 00..1f, nonce 0, counter 0 is
+        // not given there; instead check against the all-zero key's first
+        // block (RFC 7539 appendix A.1 test vector 1).
+        let mut rng = ChaChaRandom::from_seed([0; 32]);
+        let mut block = [0u8; 16];
+        rng.fill(&mut block);
+        assert_eq!(
+            block,
+            [
+                0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90, 0x40, 0x5d, 0x6a, 0xe5, 0x53, 0x86,
+                0xbd, 0x28
+            ]
+        );
+        let mut seeded = ChaChaRandom::from_seed([0; 32]);
+        let mut first = [0u8; 4];
+        seeded.fill(&mut first);
+        assert_eq!(ChaChaRandom::from_seed([0; 32]).mask(), first);
     }
 }

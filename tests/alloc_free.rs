@@ -19,21 +19,29 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn add_live(bytes: isize) {
+    LIVE_BYTES.with(|c| c.set(c.get() + bytes));
 }
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        add_live(layout.size() as isize);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        add_live(-(layout.size() as isize));
         // SAFETY: same contract as our caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        add_live(new_size as isize - layout.size() as isize);
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -44,6 +52,11 @@ static GLOBAL: Counting = Counting;
 
 fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Heap bytes this thread holds now.
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
 }
 
 /// Moves everything `from` wants to send into `to` through its zero-copy door.
@@ -209,4 +222,36 @@ fn the_counter_sees_allocations() {
     let v: Vec<u8> = Vec::with_capacity(10);
     assert!(allocations() > before);
     drop(v);
+}
+
+/// An idle connection after `shrink_buffers` holds at most 1 KiB of heap in
+/// either role (a client's includes its boxed mask generator), after it has
+/// carried a 1 MiB message.
+#[test]
+fn idle_connections_hold_at_most_1_kib_after_shrink() {
+    let before = live_bytes();
+    let (mut client, mut server) = connected(Config::new());
+    let big = vec![7u8; 1 << 20];
+    client.send_binary(&big).unwrap();
+    drop(big);
+    pipe(&mut client, &mut server);
+    while server.next_event().unwrap().is_some() {}
+    assert!(live_bytes() - before > 1 << 20, "the message was held");
+    client.shrink_buffers();
+    server.shrink_buffers();
+    let held = live_bytes() - before;
+    let client_heap = {
+        let with_both = held;
+        drop(server);
+        let client_only = live_bytes() - before;
+        assert!(
+            with_both - client_only <= 1024,
+            "idle server holds {} bytes",
+            with_both - client_only
+        );
+        client_only
+    };
+    assert!(client_heap <= 1024, "idle client holds {client_heap} bytes");
+    drop(client);
+    assert_eq!(live_bytes(), before, "everything was freed");
 }

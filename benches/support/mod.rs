@@ -4,7 +4,7 @@
 
 use hybi::frame::Opcode;
 use hybi::frame::encode::encode_frame;
-use hybi::{Accept, AcceptKey, ClientRequest, Config, Connection, Event, SeededRandom};
+use hybi::{Accept, AcceptKey, ClientRequest, Config, Connection, Event};
 
 /// Size of each simulated socket read.
 pub const READ: usize = 64 << 10;
@@ -31,13 +31,10 @@ pub fn open_server(config: Config) -> Connection {
     conn
 }
 
+/// A client past its handshake, masking with the production source (what
+/// `Connection::client` uses).
 pub fn open_client(config: Config) -> Connection {
-    let mut conn = Connection::client_with_rng(
-        ClientRequest::new("example.com", "/"),
-        config,
-        Box::new(SeededRandom::new(1)),
-    )
-    .unwrap();
+    let mut conn = Connection::client(ClientRequest::new("example.com", "/"), config).unwrap();
     let request = conn.transmit().to_vec();
     conn.advance(request.len());
     let text = String::from_utf8(request).unwrap();
