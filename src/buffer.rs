@@ -26,29 +26,41 @@ impl RecvBuf {
     /// distance live bytes moved to the front (to be subtracted from every
     /// index into the buffer).
     ///
-    /// Live bytes are moved when that moves no more than it frees, or when
-    /// growing in place would pass `limit`; otherwise the buffer grows, so a
-    /// large message is not moved once per read. Growth doubles (so a message
+    /// Live bytes are moved to the front when that makes the room and moves
+    /// no more than it frees, or when growing in place would pass `limit`.
+    /// Otherwise the
+    /// buffer grows into a fresh allocation holding only the live bytes
+    /// (never a copy of the dead bytes before them, as `realloc` would make),
+    /// from the allocator's zeroed pages, so growth writes no zeros of its
+    /// own over room a read is about to fill. Growth doubles (so a message
     /// arriving in many reads is not copied over and over) but never past
-    /// `limit` unless `end + room` itself is larger.
+    /// `limit` unless `end + room` itself is larger. Callers that know how
+    /// much is coming (a frame header announced its payload) ask for all of
+    /// it at once, so the buffer grows once per message, before the payload.
     pub(crate) fn reserve(&mut self, room: usize, limit: usize) -> usize {
         if self.data.len() - self.end >= room {
             return 0;
         }
         let live = self.end - self.start;
-        let mut shift = 0;
-        if self.start > 0 && (self.start >= live || self.end + room > limit) {
-            shift = self.start;
+        let shift = self.start;
+        let fits_after_move = self.data.len() - live >= room;
+        if self.start > 0 && fits_after_move && (self.start >= live || self.end + room > limit) {
+            crate::counters::moved(live);
             self.data.copy_within(self.start..self.end, 0);
             self.end -= shift;
             self.start = 0;
+            return shift;
         }
-        if self.data.len() - self.end < room {
-            let needed = self.end + room;
-            let target = needed.max(self.data.len().saturating_mul(2).min(limit));
-            self.data.reserve_exact(target - self.data.len());
-            self.data.resize(target, 0);
-        }
+        let needed = live + room;
+        let target = needed.max(self.data.len().saturating_mul(2).min(limit));
+        // Counted as the most the allocator may clear; fresh pages need none.
+        crate::counters::zero_filled(target);
+        let mut grown = alloc::vec![0u8; target];
+        crate::counters::moved(live);
+        grown[..live].copy_from_slice(&self.data[self.start..self.end]);
+        self.data = grown;
+        self.start = 0;
+        self.end = live;
         shift
     }
 
@@ -165,18 +177,35 @@ mod tests {
     }
 
     #[test]
-    fn a_large_live_region_grows_in_place_below_the_limit() {
+    fn a_large_live_region_grows_into_a_fresh_buffer_holding_only_it() {
         let mut buf = RecvBuf::default();
         buf.reserve(1000, 4000);
+        for (i, b) in buf.data.iter_mut().enumerate() {
+            *b = i as u8;
+        }
         buf.start = 10;
         buf.end = 1000;
-        assert_eq!(buf.reserve(100, 4000), 0, "990 live bytes stay put");
-        assert_eq!((buf.start, buf.end), (10, 1000));
-        assert!(buf.data.len() >= 1100);
-        buf.end = buf.data.len();
-        let end = buf.end;
-        assert_eq!(buf.reserve(4000, 4000), 10, "past the limit: compact first");
-        assert_eq!((buf.start, buf.end), (0, end - 10));
+        // Moving 990 live bytes to free 10 would not make 100 bytes of room
+        // cheaply: grow, carrying only the live bytes (not the 10 dead ones).
+        assert_eq!(buf.reserve(100, 4000), 10);
+        assert_eq!((buf.start, buf.end), (0, 990));
+        assert!(buf.data.len() >= 1090);
+        assert!(
+            buf.data[..990]
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i + 10) as u8)
+        );
+        // Compaction alone makes the room when it moves no more than it frees.
+        buf.start = 900;
+        assert_eq!(buf.reserve(buf.data.len() - 90, 4000), 900);
+        assert_eq!((buf.start, buf.end), (0, 90));
+        assert!(
+            buf.data[..90]
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == (i + 910) as u8)
+        );
     }
 
     #[test]

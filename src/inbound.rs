@@ -297,6 +297,7 @@ impl RxCore {
             // Close the gap of consumed headers (and control frames) between
             // the message so far and the undecoded bytes, so a message of
             // many small fragments holds only its payload.
+            crate::counters::moved(self.buf.end - self.pos);
             self.buf
                 .data
                 .copy_within(self.pos..self.buf.end, self.msg_end);
@@ -307,8 +308,36 @@ impl RxCore {
             .buf
             .rewind_if_empty(self.config.get_buffer_high_water());
         self.shift(moved);
+        // A read that ends the announced payload has its usual room too.
+        let room = room.saturating_add(self.announced());
         let moved = self.buf.reserve(room, self.config.max_receive_buffer());
         self.shift(moved);
+    }
+
+    /// Bytes a decoded header announced that have not arrived yet, when they
+    /// will be held whole (a control frame, or a data frame of a message
+    /// below the chunk threshold): reserving them before the payload comes
+    /// means the buffer grows at most once for it, moving only what arrived
+    /// with the header, instead of growing (and moving the message so far)
+    /// read after read. The announced size is within the limits the header
+    /// was checked against, so the buffer stays within
+    /// `Config::max_receive_buffer`.
+    fn announced(&self) -> usize {
+        let waiting = match self.phase {
+            Phase::Header => return 0,
+            Phase::Control { len, .. } => len,
+            Phase::Payload { remaining, .. } => {
+                if self.asm.chunked {
+                    return 0;
+                }
+                usize::try_from(remaining).unwrap_or(usize::MAX)
+            }
+        };
+        // Room for the next frame's header too, so a read that ends the
+        // payload can carry it.
+        waiting
+            .saturating_sub(self.buf.end - self.pos)
+            .saturating_add(crate::frame::MAX_HEADER_LEN)
     }
 
     /// Spare room to read into (at least `Config::read_buf_size` bytes).
@@ -797,6 +826,7 @@ impl RxCore {
                             }
                         }
                         if self.msg_end != start {
+                            crate::counters::moved(n);
                             self.buf.data.copy_within(start..end, self.msg_end);
                         }
                         if ascii && self.valid == self.msg_end {

@@ -77,6 +77,11 @@ mod buffer;
 pub mod close;
 pub mod config;
 pub mod connection;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod counters;
+#[cfg(not(feature = "fuzzing"))]
+mod counters;
 pub mod error;
 pub mod event;
 pub mod frame;
