@@ -144,6 +144,12 @@ impl SendBuf {
         self.end = self.data.len();
     }
 
+    /// Marks `n` bytes as written without clearing or releasing the buffer
+    /// (more is about to be appended).
+    pub(crate) fn advance_keeping(&mut self, n: usize) {
+        self.sent = (self.sent + n).min(self.end);
+    }
+
     /// Marks `n` bytes as written; clears the buffer once all are, releasing
     /// an allocation above `high_water`.
     pub(crate) fn advance(&mut self, n: usize, high_water: usize) {

@@ -54,8 +54,8 @@ pub struct Connection {
     pub(crate) rx: RxCore,
     /// Shared with the inbound half while split, which queues replies
     /// (Pong, Close echo) the moment they are owed.
-    tx: RefCell<TxCore>,
-    state: Cell<State>,
+    pub(crate) tx: RefCell<TxCore>,
+    pub(crate) state: Cell<State>,
     role: Role,
 }
 
@@ -365,7 +365,7 @@ impl Connection {
 
     /// Queues a Pong held back under output backlog once output has drained
     /// (only the latest Ping's, RFC 6455 §5.5.3).
-    fn flush_owed(&mut self) {
+    pub(crate) fn flush_owed(&mut self) {
         let tx = self.tx.get_mut();
         let owed = self.rx.owed.pong_len;
         if let Some(len) = owed.filter(|_| tx.buf.pending().len() < PONG_BACKLOG) {

@@ -15,6 +15,9 @@
 //! 3. **Act**: answer a handshake request with [`Connection::accept`] or
 //!    [`Connection::reject`]; send messages, pings and close with the
 //!    `send_*` and `close` methods.
+//!    Large payloads can skip the copy into the transmit buffer:
+//!    [`Connection::send_binary_vectored`] returns a [`VectoredSend`] whose
+//!    parts go to one vectored write.
 //! 4. **Write** [`Connection::transmit`] to the socket and
 //!    [`Connection::advance`] by the count the socket accepted (writes may be
 //!    partial). Replies the engine owes (Pong, Close echo, error Close) are
@@ -91,6 +94,7 @@ mod outbound;
 pub mod rng;
 pub mod state;
 pub mod utf8;
+mod vectored;
 
 pub use assemble::MessageKind;
 pub use close::{CloseCode, CloseFrame};
@@ -102,3 +106,4 @@ pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response,
 pub use inbound::HandshakeWork;
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;
+pub use vectored::VectoredSend;

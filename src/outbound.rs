@@ -87,16 +87,45 @@ impl TxCore {
         }
     }
 
+    /// Whether a whole message may be queued now.
+    pub(crate) fn check_message(&self, state: &Cell<State>) -> Result<(), UsageError> {
+        self.check_open(state)?;
+        if self.fragment.is_some() {
+            return Err(UsageError::FragmentInProgress);
+        }
+        Ok(())
+    }
+
+    /// Whether frames from this side are masked (a client's).
+    pub(crate) fn masks(&self) -> bool {
+        self.role == Role::Client
+    }
+
+    /// A fresh masking key on a client, `None` on a server.
+    pub(crate) fn mask_key(&mut self) -> Option<[u8; 4]> {
+        self.mask()
+    }
+
+    /// Appends bytes that are already a frame's wire form (header and
+    /// payload encoded, masked if need be) behind what is queued.
+    pub(crate) fn append_raw(&mut self, parts: &[&[u8]]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let room = self.buf.room(len, self.high_water);
+        let mut at = 0;
+        for part in parts {
+            room[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        self.buf.filled(len);
+    }
+
     pub(crate) fn send_message(
         &mut self,
         state: &Cell<State>,
         kind: MessageKind,
         payload: &[u8],
     ) -> Result<(), Error> {
-        self.check_open(state)?;
-        if self.fragment.is_some() {
-            return Err(UsageError::FragmentInProgress.into());
-        }
+        self.check_message(state)?;
         self.frame(true, kind.opcode(), &[payload]);
         Ok(())
     }

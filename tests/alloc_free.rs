@@ -255,3 +255,23 @@ fn idle_connections_hold_at_most_1_kib_after_shrink() {
     drop(client);
     assert_eq!(live_bytes(), before, "everything was freed");
 }
+
+/// A server's uncopied sends, fully written, allocate nothing at all.
+#[test]
+fn vectored_sends_are_allocation_free() {
+    let (_client, mut server) = connected(Config::new());
+    let payload = vec![3u8; 256 << 10];
+    let mut sink = vec![0u8; 300 << 10];
+    let before = allocations();
+    for _ in 0..100 {
+        let mut send = server.send_binary_vectored(&payload).unwrap();
+        let mut at = 0;
+        for part in send.parts() {
+            sink[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        send.finish(at);
+    }
+    assert_eq!(allocations() - before, 0);
+    assert!(server.transmit().is_empty());
+}
