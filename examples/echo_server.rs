@@ -9,7 +9,7 @@
 //! chunk as fragments, so memory stays bounded), answers pings and close, and
 //! logs one line per connection with the peer and the close code.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
@@ -54,18 +54,10 @@ pub fn handle(mut stream: TcpStream) -> io::Result<Outcome> {
         } else {
             conn.commit(n);
         }
-        // Drain events; after accepting, drain again for frames pipelined
-        // right behind the request.
-        while drain(&mut conn, &mut outcome) {
-            conn.accept(Accept::new()).map_err(io::Error::other)?;
-        }
-        while conn.wants_transmit() {
-            let written = stream.write(conn.transmit())?;
-            if written == 0 {
-                return Err(io::ErrorKind::WriteZero.into());
-            }
-            conn.advance(written);
-        }
+        drain(&mut conn, &mut outcome);
+        // Every path writes what is queued: echoes, Pongs, and an error's
+        // Close frame or HTTP response.
+        conn.write_to(&mut stream)?;
         if conn.close_expected() || n == 0 {
             let _ = stream.shutdown(Shutdown::Both);
             return Ok(outcome);
@@ -73,23 +65,22 @@ pub fn handle(mut stream: TcpStream) -> io::Result<Outcome> {
     }
 }
 
-/// Drains events, echoing messages; returns whether a handshake request
-/// is waiting to be accepted.
-fn drain(conn: &mut Connection, outcome: &mut Outcome) -> bool {
+/// Drains events, accepting the handshake request and echoing messages.
+fn drain(conn: &mut Connection, outcome: &mut Outcome) {
     let (mut inbound, mut outbound) = conn.split();
     loop {
         let event = match inbound.next_event() {
             Ok(Some(event)) => event,
-            Ok(None) => return false,
+            Ok(None) => return,
             Err(e) => {
                 outcome.code = outcome.code.or(e.close_code());
                 outcome.error = Some(e.to_string());
-                return false;
+                return;
             }
         };
         // Sending fails only once our Close is out; events are drained anyway.
         let _ = match event {
-            Event::HandshakeRequest(_) => return true,
+            Event::HandshakeRequest(request) => outbound.accept(&request, Accept::new()),
             Event::Text(text) => {
                 outcome.messages += 1;
                 outbound.send_text(text)

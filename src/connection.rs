@@ -13,12 +13,11 @@
 use alloc::boxed::Box;
 use core::cell::{Cell, RefCell};
 
-use crate::assemble::MessageKind;
-use crate::close::CloseCode;
 use crate::config::Config;
 use crate::error::{Error, UsageError};
 use crate::event::Event;
 use crate::frame::Opcode;
+use crate::halves::{Inbound, Outbound};
 use crate::handshake::{Accept, Reject};
 use crate::handshake::{AcceptKey, ClientRequest, Request, client, server};
 use crate::inbound::{HandshakeWork, Link, PONG_BACKLOG, RxCore};
@@ -212,7 +211,11 @@ impl Connection {
     /// Server: the handshake request waiting for `accept` or `reject`, if any.
     #[must_use]
     pub fn request(&self) -> Option<Request<'_>> {
-        self.rx.request()
+        if self.state.get() == State::RequestReceived {
+            self.rx.request()
+        } else {
+            None
+        }
     }
 
     // ----- handshake commands ----------------------------------------------------
@@ -228,14 +231,14 @@ impl Connection {
     /// Call next: drain `next_event` until `Ok(None)` (frames pipelined after
     /// the request), then drain `transmit`.
     pub fn accept(&mut self, accept: Accept<'_>) -> Result<(), Error> {
-        let Some((head, parsed, key)) = self.rx.pending_request() else {
+        if self.state.get() != State::RequestReceived {
+            return Err(UsageError::NoPendingRequest.into());
+        }
+        let Some(request) = self.rx.request() else {
             return Err(UsageError::NoPendingRequest.into());
         };
-        server::check_accept(&accept, head, parsed)?;
-        self.tx
-            .get_mut()
-            .buf
-            .append(|out| server::write_accept(out, &accept, key));
+        let (head, parsed) = request.parts();
+        server::answer_accept(&mut self.tx.get_mut().buf, head, parsed, &accept)?;
         self.rx.finish_request(false);
         self.state.set(self.state.get().on(Input::Accepted));
         Ok(())
@@ -246,18 +249,15 @@ impl Connection {
     ///
     /// # Errors
     /// [`UsageError::NoPendingRequest`] outside the `RequestReceived` state;
+    /// [`UsageError::InvalidStatus`] for a status outside 400–599;
     /// [`UsageError::InvalidHeader`] for a bad header. Nothing changes on error.
     ///
     /// Call next: drain `transmit`, then close TCP.
     pub fn reject(&mut self, reject: Reject<'_>) -> Result<(), Error> {
-        if self.rx.pending_request().is_none() {
+        if self.state.get() != State::RequestReceived {
             return Err(UsageError::NoPendingRequest.into());
         }
-        server::check_reject(&reject)?;
-        self.tx
-            .get_mut()
-            .buf
-            .append(|out| server::write_reject(out, &reject));
+        server::answer_reject(&mut self.tx.get_mut().buf, &reject)?;
         self.rx.finish_request(true);
         self.state.set(self.state.get().on(Input::Rejected));
         Ok(())
@@ -265,81 +265,7 @@ impl Connection {
 
     // ----- message commands -------------------------------------------------------
 
-    /// Queues a text message.
-    ///
-    /// # Errors
-    /// [`UsageError::NotOpen`] before the handshake completes,
-    /// [`UsageError::Closed`] after a Close was sent,
-    /// [`UsageError::FragmentInProgress`] while a fragmented message is unfinished.
-    ///
-    /// Call next: drain `transmit`.
-    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.split().1.send_text(text)
-    }
-
-    /// Queues a binary message. Errors as for [`send_text`](Self::send_text).
-    ///
-    /// # Errors
-    /// See [`send_text`](Self::send_text).
-    ///
-    /// Call next: drain `transmit`.
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.split().1.send_binary(data)
-    }
-
-    /// Queues one fragment of a message of `kind`; `last` ends the message.
-    ///
-    /// The first fragment carries the kind's opcode, later ones are
-    /// continuations (§5.4). A text message's fragments may split characters;
-    /// the whole message must be UTF-8.
-    ///
-    /// # Errors
-    /// [`UsageError::FragmentKindMismatch`] if `kind` differs from the message
-    /// being sent, plus the errors of [`send_text`](Self::send_text).
-    ///
-    /// Call next: drain `transmit`.
-    pub fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error> {
-        self.split().1.send_fragment(kind, data, last)
-    }
-
-    /// Queues a Ping (at most 125 bytes of payload).
-    ///
-    /// # Errors
-    /// [`UsageError::ControlPayloadTooLong`], plus the state errors of
-    /// [`send_text`](Self::send_text).
-    ///
-    /// Call next: drain `transmit`.
-    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.split().1.send_ping(payload)
-    }
-
-    /// Queues an unsolicited Pong (at most 125 bytes), e.g. as a heartbeat.
-    ///
-    /// # Errors
-    /// As for [`send_ping`](Self::send_ping).
-    ///
-    /// Call next: drain `transmit`.
-    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.split().1.send_pong(payload)
-    }
-
-    /// Starts the closing handshake.
-    ///
-    /// # Errors
-    /// [`UsageError::InvalidCloseCode`] for a code that may not be sent,
-    /// [`UsageError::CloseReasonTooLong`] above 123 bytes, and the state
-    /// errors of [`send_text`](Self::send_text).
-    ///
-    /// Call next: drain `transmit`; keep reading until the peer's Close
-    /// arrives (`state()` becomes `Closed`) or your timeout fires.
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.split().1.close(code, reason)
-    }
+    crate::send::send_methods!();
 
     // ----- output ----------------------------------------------------------------
 
@@ -349,6 +275,30 @@ impl Connection {
     pub fn transmit(&mut self) -> &[u8] {
         self.flush_owed();
         self.tx.get_mut().buf.pending()
+    }
+
+    /// Writes all of [`transmit`](Self::transmit) to `sink` and flushes it:
+    /// the one-call flush for a blocking `Write`. Writes may be partial;
+    /// what `sink` accepted is advanced past as it goes, so on an error
+    /// (`WouldBlock` on a non-blocking socket, say) the rest stays queued
+    /// for the next call and nothing is lost or written twice.
+    ///
+    /// # Errors
+    /// The sink's error; `WriteZero` if it accepts nothing.
+    #[cfg(feature = "std")]
+    pub fn write_to<W: std::io::Write + ?Sized>(&mut self, sink: &mut W) -> std::io::Result<()> {
+        loop {
+            let out = self.transmit();
+            if out.is_empty() {
+                return sink.flush();
+            }
+            match sink.write(out) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.advance(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Marks `n` bytes of [`transmit`](Self::transmit) as written.
@@ -361,6 +311,15 @@ impl Connection {
     #[must_use]
     pub fn wants_transmit(&self) -> bool {
         !self.tx.borrow().buf.is_empty() || self.rx.owed.pong_len.is_some()
+    }
+
+    /// The send side's shared parts, with owed replies queued first.
+    pub(crate) fn send_link(&mut self) -> Link<'_> {
+        self.flush_owed();
+        Link {
+            state: &self.state,
+            tx: &self.tx,
+        }
     }
 
     /// Queues a Pong held back under output backlog once output has drained
@@ -456,109 +415,7 @@ impl Connection {
             state: &self.state,
             tx: &self.tx,
         };
-        (
-            Inbound {
-                rx: &mut self.rx,
-                link,
-            },
-            Outbound { link },
-        )
-    }
-}
-
-/// The receive side of a [`Connection`], from [`Connection::split`].
-#[derive(Debug)]
-pub struct Inbound<'a> {
-    rx: &'a mut RxCore,
-    link: Link<'a>,
-}
-
-impl Inbound<'_> {
-    /// The next event; see [`Connection::next_event`].
-    ///
-    /// # Errors
-    /// As for [`Connection::next_event`].
-    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
-        self.rx.next_event(self.link)
-    }
-}
-
-/// The send side of a [`Connection`], from [`Connection::split`].
-#[derive(Debug)]
-pub struct Outbound<'a> {
-    link: Link<'a>,
-}
-
-impl Outbound<'_> {
-    /// Queues a text message; see [`Connection::send_text`].
-    ///
-    /// # Errors
-    /// As for [`Connection::send_text`].
-    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .send_message(self.link.state, MessageKind::Text, text.as_bytes())
-    }
-
-    /// Queues a binary message; see [`Connection::send_binary`].
-    ///
-    /// # Errors
-    /// As for [`Connection::send_text`].
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .send_message(self.link.state, MessageKind::Binary, data)
-    }
-
-    /// Queues a fragment; see [`Connection::send_fragment`].
-    ///
-    /// # Errors
-    /// As for [`Connection::send_fragment`].
-    pub fn send_fragment(
-        &mut self,
-        kind: MessageKind,
-        data: &[u8],
-        last: bool,
-    ) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .send_fragment(self.link.state, kind, data, last)
-    }
-
-    /// Queues a Ping; see [`Connection::send_ping`].
-    ///
-    /// # Errors
-    /// As for [`Connection::send_ping`].
-    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .send_control(self.link.state, Opcode::Ping, payload)
-    }
-
-    /// Queues a Pong; see [`Connection::send_pong`].
-    ///
-    /// # Errors
-    /// As for [`Connection::send_ping`].
-    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .send_control(self.link.state, Opcode::Pong, payload)
-    }
-
-    /// Queues a Close; see [`Connection::close`].
-    ///
-    /// # Errors
-    /// As for [`Connection::close`].
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.link
-            .tx
-            .borrow_mut()
-            .close(self.link.state, code, reason)
+        (Inbound::new(&mut self.rx, link), Outbound::new(link))
     }
 }
 

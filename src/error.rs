@@ -348,6 +348,8 @@ pub enum UsageError {
     ProtocolNotOffered,
     /// A header name or value contains CR, LF or other bytes HTTP forbids.
     InvalidHeader,
+    /// A rejection's status is not a client or server error (400–599).
+    InvalidStatus,
     /// A Ping or Pong payload longer than 125 bytes (§5.5).
     ControlPayloadTooLong,
     /// A close code that may not be sent (§7.4): use 1000–1003, 1007–1014 or 3000–4999.
@@ -372,6 +374,9 @@ impl fmt::Display for UsageError {
                 "the chosen subprotocol was not offered by the client (RFC 6455 §4.2.2)"
             }
             Self::InvalidHeader => "header name or value contains bytes HTTP forbids",
+            Self::InvalidStatus => {
+                "a rejection's status must be a client or server error, 400-599 (RFC 7231 §6)"
+            }
             Self::ControlPayloadTooLong => {
                 "ping or pong payload longer than 125 bytes (RFC 6455 §5.5)"
             }

@@ -61,7 +61,7 @@ pub(crate) struct Link<'a> {
 }
 
 impl Link<'_> {
-    fn set(self, input: Input) {
+    pub(crate) fn set(self, input: Input) {
         self.state.set(self.state.get().on(input));
     }
 
@@ -94,10 +94,7 @@ enum Handshake {
     /// Server: reading the request head.
     ServerAwaiting(HeadScanner),
     /// Server: request reported; waiting for accept or reject.
-    ServerPending {
-        parsed: ParsedHead,
-        accept: AcceptKey,
-    },
+    ServerPending { parsed: ParsedHead },
     /// Client: reading the response head (and a rejection's body).
     ClientAwaiting {
         scanner: HeadScanner,
@@ -441,6 +438,9 @@ impl RxCore {
     #[inline(always)]
     pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         self.release_pending();
+        if self.handshake.is_some() {
+            self.settle_answered(link.state.get());
+        }
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -497,15 +497,17 @@ impl RxCore {
         }
     }
 
-    /// Server: the parsed request and its accept key, for accept.
-    pub(crate) fn pending_request(&self) -> Option<(&[u8], &ParsedHead, AcceptKey)> {
-        match self.handshake.as_deref() {
-            Some(Handshake::ServerPending { parsed, accept }) => Some((
-                &self.buf.data[self.buf.start..self.buf.start + parsed.len],
-                parsed,
-                *accept,
-            )),
-            _ => None,
+    /// Server: a request answered through the outbound half (while its event
+    /// was borrowed) is finished here, at the next call: its bytes are
+    /// consumed, and what was pipelined after it is kept after an accept and
+    /// dropped after a reject.
+    fn settle_answered(&mut self, state: State) {
+        let answered = matches!(
+            self.handshake.as_deref(),
+            Some(Handshake::ServerPending { .. })
+        ) && state != State::RequestReceived;
+        if answered {
+            self.finish_request(!matches!(state, State::Open | State::CloseSent));
         }
     }
 
@@ -641,9 +643,7 @@ impl RxCore {
         };
         match result {
             Ok(parsed) => {
-                let key = parsed_key(&head[..parsed.len], &parsed);
-                let accept = AcceptKey::from_key(key);
-                self.handshake = Some(Box::new(Handshake::ServerPending { parsed, accept }));
+                self.handshake = Some(Box::new(Handshake::ServerPending { parsed }));
                 link.set(Input::RequestValid);
                 Ok(Some(Ready::Request))
             }
@@ -983,10 +983,6 @@ fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
     *slot = Some(error);
     link.set(Input::Error);
     error
-}
-
-fn parsed_key<'a>(head: &'a [u8], parsed: &'a ParsedHead) -> &'a [u8] {
-    Request::new(head, parsed).key().as_bytes()
 }
 
 #[cfg(test)]

@@ -9,22 +9,29 @@
 //!    [`Connection::commit`] the count (or pass them to
 //!    [`Connection::receive`]). When a read returns 0, call
 //!    [`Connection::receive_eof`].
-//! 2. **Drain events**: call [`Connection::next_event`] until it returns
-//!    `Ok(None)`. Each event borrows the receive buffer until the next call;
-//!    use [`Connection::split`] to send while holding one.
-//! 3. **Act**: answer a handshake request with [`Connection::accept`] or
-//!    [`Connection::reject`]; send messages, pings and close with the
-//!    `send_*` and `close` methods.
+//! 2. **Drain events**: call [`Inbound::next_event`] (from
+//!    [`Connection::split`]) or [`Connection::next_event`] until it returns
+//!    `Ok(None)` or an error. Each event borrows the receive buffer until the
+//!    next call. Handle every data event: messages above
+//!    `Config::chunk_threshold` arrive as [`Event::TextChunk`] /
+//!    [`Event::BinaryChunk`].
+//! 3. **Act** while the event is in hand, on the [`Outbound`] half: answer a
+//!    [`Event::HandshakeRequest`] with [`Outbound::accept`] or
+//!    [`Outbound::reject`]; send messages, pings and close with the `send_*`
+//!    and `close` methods.
+//! 4. **Write** [`Connection::transmit`] to the socket and
+//!    [`Connection::advance`] by the count the socket accepted (writes may be
+//!    partial), or call [`Connection::write_to`] for a blocking `Write`.
+//!    Replies the engine owes (Pong, Close echo, an error's Close or HTTP
+//!    response) are already in it. **Write it on every path, including after
+//!    an error from step 2**: the error's reply is what the peer needs to see.
 //!    Large payloads can skip the copy into the transmit buffer:
 //!    [`Connection::send_binary_vectored`] returns a [`VectoredSend`] whose
 //!    parts go to one vectored write.
-//! 4. **Write** [`Connection::transmit`] to the socket and
-//!    [`Connection::advance`] by the count the socket accepted (writes may be
-//!    partial). Replies the engine owes (Pong, Close echo, error Close) are
-//!    already in it.
 //! 5. **Close TCP** when [`Connection::close_expected`] is true and
-//!    `transmit` is empty.
+//!    `transmit` is empty, or after a fatal error once its reply is written.
 //!
+//! The README's echo loop is this contract in thirty lines.
 //! "Need more bytes" is `Ok(None)`, never an error. Input never panics.
 //!
 //! # Errors and what to do next
@@ -33,7 +40,10 @@
 //!   right code (1002, 1007, 1009) is queued: write `transmit`, close TCP.
 //! - [`Error::Handshake`]: the opening handshake failed. A server has the HTTP
 //!   error (400, 405, 426, 431) queued: write it, close TCP. A client closes TCP.
-//! - [`Error::Usage`]: the call was wrong for the state; nothing changed.
+//! - [`UsageError`]: the call was wrong for the state; nothing changed. The
+//!   `send_*`, `accept` and `reject` calls can fail only this way, so their
+//!   type says so.
+//! - [`Error::Random`]: no client was made (the OS random source failed).
 //!
 //! Protocol and handshake errors are sticky. Events decoded before an error
 //! were delivered before it.
@@ -88,10 +98,12 @@ mod counters;
 pub mod error;
 pub mod event;
 pub mod frame;
+mod halves;
 pub mod handshake;
 mod inbound;
 mod outbound;
 pub mod rng;
+mod send;
 pub mod state;
 pub mod utf8;
 mod vectored;
@@ -99,9 +111,10 @@ mod vectored;
 pub use assemble::MessageKind;
 pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
-pub use connection::{Connection, Inbound, Outbound, Role};
+pub use connection::{Connection, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
+pub use halves::{Inbound, Outbound};
 pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, WsUrl};
 pub use inbound::HandshakeWork;
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};

@@ -14,7 +14,7 @@ use crate::assemble::MessageKind;
 use crate::buffer::SendBuf;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::connection::Role;
-use crate::error::{Error, UsageError};
+use crate::error::UsageError;
 use crate::frame::encode::write_frame;
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode};
 use crate::rng::MaskSource;
@@ -124,7 +124,7 @@ impl TxCore {
         state: &Cell<State>,
         kind: MessageKind,
         payload: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<(), UsageError> {
         self.check_message(state)?;
         self.frame(true, kind.opcode(), &[payload]);
         Ok(())
@@ -136,12 +136,12 @@ impl TxCore {
         kind: MessageKind,
         payload: &[u8],
         last: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), UsageError> {
         self.check_open(state)?;
         let opcode = match self.fragment {
             None => kind.opcode(),
             Some(current) if current == kind => Opcode::Continuation,
-            Some(_) => return Err(UsageError::FragmentKindMismatch.into()),
+            Some(_) => return Err(UsageError::FragmentKindMismatch),
         };
         self.frame(last, opcode, &[payload]);
         self.fragment = if last { None } else { Some(kind) };
@@ -153,10 +153,10 @@ impl TxCore {
         state: &Cell<State>,
         opcode: Opcode,
         payload: &[u8],
-    ) -> Result<(), Error> {
+    ) -> Result<(), UsageError> {
         self.check_open(state)?;
         if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(UsageError::ControlPayloadTooLong.into());
+            return Err(UsageError::ControlPayloadTooLong);
         }
         self.frame(true, opcode, &[payload]);
         Ok(())
@@ -167,13 +167,13 @@ impl TxCore {
         state: &Cell<State>,
         code: CloseCode,
         reason: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<(), UsageError> {
         self.check_open(state)?;
         if !code.is_valid_on_wire() {
-            return Err(UsageError::InvalidCloseCode.into());
+            return Err(UsageError::InvalidCloseCode);
         }
         if reason.len() > MAX_REASON_LEN {
-            return Err(UsageError::CloseReasonTooLong.into());
+            return Err(UsageError::CloseReasonTooLong);
         }
         self.write_close(state, Some(code), reason);
         Ok(())

@@ -205,11 +205,8 @@ fn assert_sticky(side: Side, config: Config, input: &[u8], error: Error) {
         assert_eq!(conn.next_event().err(), Some(error), "error is sticky");
     }
     assert!(conn.transmit().is_empty(), "only one Close is ever sent");
-    assert_eq!(conn.send_text("x"), Err(Error::Usage(UsageError::Closed)));
-    assert_eq!(
-        conn.close(CloseCode::NORMAL, ""),
-        Err(Error::Usage(UsageError::Closed))
-    );
+    assert_eq!(conn.send_text("x"), Err(UsageError::Closed));
+    assert_eq!(conn.close(CloseCode::NORMAL, ""), Err(UsageError::Closed));
     assert!(conn.transmit().is_empty());
     assert_eq!(conn.state(), State::Failed);
     assert!(conn.close_expected());
@@ -371,7 +368,7 @@ fn assert_response_refused(
     assert_eq!(conn.next_event().err(), Some(error));
     assert_eq!(conn.next_event().err(), Some(error), "sticky");
     assert!(conn.close_expected());
-    assert_eq!(conn.send_text("x"), Err(Error::Usage(UsageError::Closed)));
+    assert_eq!(conn.send_text("x"), Err(UsageError::Closed));
     assert!(conn.transmit().is_empty());
 }
 
@@ -1044,10 +1041,7 @@ fn received_close_is_echoed_once() {
         conn.receive(&peer(side, true, Opcode::Close, &[0x03, 0xe8]));
         assert!(matches!(conn.next_event(), Ok(None)));
         assert!(conn.transmit().is_empty());
-        assert_eq!(
-            conn.close(CloseCode::NORMAL, ""),
-            Err(Error::Usage(UsageError::Closed))
-        );
+        assert_eq!(conn.close(CloseCode::NORMAL, ""), Err(UsageError::Closed));
         assert_eq!(conn.state(), State::Closed);
 
         // The echo is already queued: our own Close is refused, so exactly
@@ -1057,7 +1051,7 @@ fn received_close_is_echoed_once() {
         assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
         assert_eq!(
             conn.close(CloseCode::GOING_AWAY, "shutting down"),
-            Err(Error::Usage(UsageError::Closed))
+            Err(UsageError::Closed)
         );
         let out = conn.transmit().to_vec();
         assert_eq!(sent_close(side, &out), [0x03, 0xe8]);
@@ -1072,7 +1066,7 @@ fn no_data_after_our_close() {
         assert!(!conn.close_expected());
         conn.close(CloseCode::NORMAL, "bye").unwrap();
         assert_eq!(conn.state(), State::CloseSent);
-        let closed = Err(Error::Usage(UsageError::Closed));
+        let closed = Err(UsageError::Closed);
         assert_eq!(conn.send_text("x"), closed);
         assert_eq!(conn.send_binary(b"x"), closed);
         assert_eq!(conn.send_fragment(MessageKind::Text, b"x", false), closed);
@@ -1133,10 +1127,7 @@ fn no_data_after_our_close() {
     }
     // Sending before the handshake completes is a different usage error.
     let mut server = Connection::server(Config::new());
-    assert_eq!(
-        server.send_text("x"),
-        Err(Error::Usage(UsageError::NotOpen))
-    );
+    assert_eq!(server.send_text("x"), Err(UsageError::NotOpen));
 }
 
 #[test]
@@ -1255,7 +1246,7 @@ fn eof_without_close_reports_1006_never_sent() {
         for code in [1005, 1006, 1015] {
             assert_eq!(
                 conn.close(CloseCode(code), ""),
-                Err(Error::Usage(UsageError::InvalidCloseCode)),
+                Err(UsageError::InvalidCloseCode),
                 "{code} may not be sent"
             );
         }
@@ -1267,10 +1258,7 @@ fn eof_without_close_reports_1006_never_sent() {
         assert!(matches!(conn.next_event(), Ok(None)), "reported once");
         assert!(conn.transmit().is_empty());
         assert!(conn.close_expected());
-        assert_eq!(
-            conn.close(CloseCode::NORMAL, ""),
-            Err(Error::Usage(UsageError::Closed))
-        );
+        assert_eq!(conn.close(CloseCode::NORMAL, ""), Err(UsageError::Closed));
         assert!(conn.transmit().is_empty());
     }
     // During the handshake as well.
@@ -1568,7 +1556,7 @@ fn client_checks_101() {
         Ok(Some(hybi::Event::HandshakeRejected(_)))
     ));
     assert!(conn.close_expected());
-    assert_eq!(conn.send_text("x"), Err(Error::Usage(UsageError::Closed)));
+    assert_eq!(conn.send_text("x"), Err(UsageError::Closed));
     // Not HTTP at all.
     assert_response_refused(
         &[],
@@ -1912,10 +1900,7 @@ fn messages_queued_before_close_are_written_first() {
         conn.receive(&peer(side, true, Opcode::Close, &[0x03, 0xe8]));
         conn.send_text("last words").unwrap();
         assert!(matches!(conn.next_event(), Ok(Some(hybi::Event::Close(_)))));
-        assert_eq!(
-            conn.send_text("too late"),
-            Err(Error::Usage(UsageError::Closed))
-        );
+        assert_eq!(conn.send_text("too late"), Err(UsageError::Closed));
         let out = conn.transmit().to_vec();
         let sent = sent_frames(&out);
         assert_eq!(sent.len(), 2);

@@ -234,7 +234,7 @@ fn rejected_handshake() {
         .unwrap();
     assert_eq!(server.state(), State::Closed);
     assert!(server.close_expected());
-    assert_eq!(server.send_text("x"), Err(Error::Usage(UsageError::Closed)));
+    assert_eq!(server.send_text("x"), Err(UsageError::Closed));
     assert_eq!(
         server.accept(Accept::new()),
         Err(Error::Usage(UsageError::NoPendingRequest))
@@ -252,10 +252,7 @@ fn rejected_handshake() {
     );
     assert_eq!(pair.client.state(), State::Closed);
     assert!(pair.client.close_expected());
-    assert_eq!(
-        pair.client.send_text("x"),
-        Err(Error::Usage(UsageError::Closed))
-    );
+    assert_eq!(pair.client.send_text("x"), Err(UsageError::Closed));
     assert!(pair.client.transmit().is_empty());
     assert!(pair.server_events.is_empty());
 
@@ -416,15 +413,15 @@ fn fragments_with_send_fragment() {
             pair.client.send_ping(b"mid").unwrap();
             assert_eq!(
                 pair.client.send_text("no"),
-                Err(Error::Usage(UsageError::FragmentInProgress))
+                Err(UsageError::FragmentInProgress)
             );
             assert_eq!(
                 pair.client.send_binary(b"no"),
-                Err(Error::Usage(UsageError::FragmentInProgress))
+                Err(UsageError::FragmentInProgress)
             );
             assert_eq!(
                 pair.client.send_fragment(MessageKind::Binary, b"no", true),
-                Err(Error::Usage(UsageError::FragmentKindMismatch))
+                Err(UsageError::FragmentKindMismatch)
             );
         }
     }
@@ -514,11 +511,11 @@ fn ping_and_pong_both_ways() {
     for conn in [&mut pair.client, &mut pair.server] {
         assert_eq!(
             conn.send_ping(&[0; 126]),
-            Err(Error::Usage(UsageError::ControlPayloadTooLong))
+            Err(UsageError::ControlPayloadTooLong)
         );
         assert_eq!(
             conn.send_pong(&[0; 126]),
-            Err(Error::Usage(UsageError::ControlPayloadTooLong))
+            Err(UsageError::ControlPayloadTooLong)
         );
         assert!(conn.transmit().is_empty());
     }
@@ -560,10 +557,7 @@ fn close_initiated_by_the_client() {
     pair.client.send_text("last message").unwrap();
     pair.client.close(CloseCode::NORMAL, "done").unwrap();
     assert_eq!(pair.client.state(), State::CloseSent);
-    assert_eq!(
-        pair.client.send_text("x"),
-        Err(Error::Usage(UsageError::Closed))
-    );
+    assert_eq!(pair.client.send_text("x"), Err(UsageError::Closed));
     pair.drive();
     assert_no_errors(&pair);
     assert_eq!(
@@ -583,7 +577,7 @@ fn close_initiated_by_the_client() {
     assert!(matches!(pair.client.next_event(), Ok(None)), "no 1006");
     assert!(pair.client.close_expected());
     for conn in [&mut pair.client, &mut pair.server] {
-        assert_eq!(conn.send_text("x"), Err(Error::Usage(UsageError::Closed)));
+        assert_eq!(conn.send_text("x"), Err(UsageError::Closed));
         assert!(conn.transmit().is_empty());
     }
 }

@@ -106,20 +106,18 @@ fuzz_target!(|ops: Vec<Op>| {
                 };
                 match result {
                     Ok(()) => side.sent.push(payload),
-                    Err(e) => assert!(matches!(e, Error::Usage(_)), "{e:?}"),
+                    // Only a usage error is possible (`send_*` return `UsageError`).
+                    Err(_) => {}
                 }
             }
             Op::Ping { client: c, payload } => {
                 let conn = if *c { &mut client } else { &mut server };
-                if let Err(e) = conn.send_ping(payload) {
-                    assert!(matches!(e, Error::Usage(_)));
-                }
+                // A refused Ping is a usage error, by type; nothing to check.
+                let _ = conn.send_ping(payload);
             }
             Op::Close { client: c, code, reason } => {
                 let conn = if *c { &mut client } else { &mut server };
-                if let Err(e) = conn.close(CloseCode(*code), reason) {
-                    assert!(matches!(e, Error::Usage(_)));
-                }
+                let _ = conn.close(CloseCode(*code), reason);
             }
             Op::Deliver { to_server, max } => {
                 let max = usize::from(*max);

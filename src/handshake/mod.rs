@@ -195,9 +195,12 @@ impl<'a> Iterator for Headers<'a> {
 /// A client's opening handshake request, borrowed from the receive buffer
 /// (server side, from [`Event::HandshakeRequest`](crate::Event::HandshakeRequest)).
 ///
-/// Already validated against RFC 6455 §4.2.1. Answer it with
-/// [`Connection::accept`](crate::Connection::accept) or
-/// [`Connection::reject`](crate::Connection::reject) after the event is dropped.
+/// Already validated against RFC 6455 §4.2.1. Answer it where it is, with
+/// [`Outbound::accept`](crate::Outbound::accept) or
+/// [`Outbound::reject`](crate::Outbound::reject) on the halves of
+/// [`Connection::split`](crate::Connection::split), or after the event is
+/// dropped with [`Connection::accept`](crate::Connection::accept) or
+/// [`Connection::reject`](crate::Connection::reject).
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
     head: &'a [u8],
@@ -263,10 +266,51 @@ impl<'a> Request<'a> {
         self.parsed.list(self.head, "sec-websocket-extensions")
     }
 
-    /// The first header with this name (case-insensitive).
+    /// The first header with this name (case-insensitive), as raw bytes.
+    /// [`header_values`](Self::header_values) gives every one.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
         self.parsed.header(self.head, name)
+    }
+
+    /// The first header with this name, if it is UTF-8.
+    #[must_use]
+    pub fn header_str(&self, name: &str) -> Option<&'a str> {
+        self.header(name).and_then(|v| core::str::from_utf8(v).ok())
+    }
+
+    /// Every value of a header that may repeat (`Cookie`, `Forwarded`, …),
+    /// in order, as raw bytes.
+    pub fn header_values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        let (head, parsed) = (self.head, self.parsed);
+        parsed
+            .headers
+            .iter()
+            .filter(move |(n, _)| n.get(head).eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |(_, v)| v.get(head))
+    }
+
+    /// Every cookie of every `Cookie` header, as `(name, value)` pairs in
+    /// order (RFC 6265 §5.4: pairs separated by `; `). Headers that are not
+    /// UTF-8 and pairs without `=` are skipped.
+    pub fn cookies(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let (head, parsed) = (self.head, self.parsed);
+        parsed
+            .headers
+            .iter()
+            .filter(move |(n, _)| n.get(head).eq_ignore_ascii_case(b"cookie"))
+            .filter_map(move |(_, v)| core::str::from_utf8(v.get(head)).ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+    }
+
+    /// The value of the first cookie called `name`, if any.
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<&'a str> {
+        self.cookies().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Every header, in order.
@@ -278,8 +322,9 @@ impl<'a> Request<'a> {
         }
     }
 
-    fn header_str(&self, name: &str) -> Option<&'a str> {
-        self.header(name).and_then(|v| core::str::from_utf8(v).ok())
+    /// The head and its parse, for answering the request.
+    pub(crate) fn parts(&self) -> (&'a [u8], &'a ParsedHead) {
+        (self.head, self.parsed)
     }
 }
 

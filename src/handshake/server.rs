@@ -70,7 +70,9 @@ pub struct Reject<'a> {
 }
 
 impl<'a> Reject<'a> {
-    /// Refuse with this status code (100–599 except 101; others become 500).
+    /// Refuse with this status code: 400–599 (a client or server error).
+    /// Any other status is refused by `reject` with
+    /// [`UsageError::InvalidStatus`].
     #[must_use]
     pub const fn new(status: u16) -> Self {
         Self {
@@ -206,7 +208,9 @@ pub(crate) fn write_accept(out: &mut Vec<u8>, accept: &Accept<'_>, key: AcceptKe
 
 /// Checks a [`Reject`] before it is written.
 pub(crate) fn check_reject(reject: &Reject<'_>) -> Result<(), UsageError> {
-    if headers_are_valid(reject.headers) {
+    if !(400..=599).contains(&reject.status) {
+        Err(UsageError::InvalidStatus)
+    } else if headers_are_valid(reject.headers) {
         Ok(())
     } else {
         Err(UsageError::InvalidHeader)
@@ -215,10 +219,7 @@ pub(crate) fn check_reject(reject: &Reject<'_>) -> Result<(), UsageError> {
 
 /// Writes a rejection response.
 pub(crate) fn write_reject(out: &mut Vec<u8>, reject: &Reject<'_>) {
-    let status = match reject.status {
-        100..=599 if reject.status != 101 => reject.status,
-        _ => 500,
-    };
+    let status = reject.status;
     write_status_line(out, status);
     write_headers(out, reject.headers);
     write_body(out, reject.body);
@@ -278,6 +279,35 @@ fn reason_phrase(status: u16) -> &'static str {
         503 => "Service Unavailable",
         _ => "Error",
     }
+}
+
+/// Answers `request` with a 101 built from `accept`, into `out`.
+///
+/// # Errors
+/// As [`check_accept`]; nothing is written on error.
+pub(crate) fn answer_accept(
+    out: &mut crate::buffer::SendBuf,
+    head: &[u8],
+    parsed: &ParsedHead,
+    accept: &Accept<'_>,
+) -> Result<(), UsageError> {
+    check_accept(accept, head, parsed)?;
+    let key = AcceptKey::from_key(super::Request::new(head, parsed).key().as_bytes());
+    out.append(|out| write_accept(out, accept, key));
+    Ok(())
+}
+
+/// Answers the pending request with `reject`, into `out`.
+///
+/// # Errors
+/// As [`check_reject`]; nothing is written on error.
+pub(crate) fn answer_reject(
+    out: &mut crate::buffer::SendBuf,
+    reject: &Reject<'_>,
+) -> Result<(), UsageError> {
+    check_reject(reject)?;
+    out.append(|out| write_reject(out, reject));
+    Ok(())
 }
 
 #[cfg(test)]
