@@ -50,8 +50,14 @@ fn accept_in_the_event_arm_keeps_pipelined_frames() {
     assert_eq!(conn.state(), State::Open);
     assert!(conn.request().is_none());
     let out = String::from_utf8(conn.transmit().to_vec()).unwrap();
-    assert!(out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{out}");
-    assert!(out.contains("Sec-WebSocket-Protocol: superchat\r\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Sec-WebSocket-Protocol: superchat\r\n"),
+        "{out}"
+    );
     assert!(out.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
 }
 
@@ -103,7 +109,10 @@ fn connection_reject_checks_the_status_too() {
     assert_eq!(conn.state(), State::RequestReceived, "nothing changed");
     assert!(conn.transmit().is_empty());
     conn.reject(Reject::new(401)).unwrap();
-    assert!(conn.transmit().starts_with(b"HTTP/1.1 401 Unauthorized\r\n"));
+    assert!(
+        conn.transmit()
+            .starts_with(b"HTTP/1.1 401 Unauthorized\r\n")
+    );
 }
 
 #[test]

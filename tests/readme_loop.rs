@@ -35,9 +35,7 @@ fn echo(conn: &mut Connection) -> Result<(), Error> {
             Event::Text(text) => outbound.send_text(text)?,
             Event::Binary(data) => outbound.send_binary(data)?,
             // Messages above `chunk_threshold` (1 MiB) arrive in chunks.
-            Event::TextChunk { data, last } => {
-                outbound.send_fragment(MessageKind::Text, data.as_bytes(), last)?
-            }
+            Event::TextChunk { data, last } => outbound.send_fragment(MessageKind::Text, data.as_bytes(), last)?,
             Event::BinaryChunk { data, last } => outbound.send_fragment(MessageKind::Binary, data, last)?,
             _ => {} // Ping, Pong, Close: the engine already queued the replies
         }
