@@ -38,7 +38,7 @@ fn drive(
     echo: bool,
     first_text: &mut Option<String>,
 ) -> io::Result<()> {
-    let mut stream = TcpStream::connect((url.host, url.port))?;
+    let mut stream = TcpStream::connect((url.host(), url.port()))?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let request = ClientRequest::new(url.host_header(), target);
@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001".to_string());
-    let url = WsUrl::parse(&base).ok_or("expected a ws:// URL")?;
+    let url = WsUrl::parse(&base)?;
     let count: u32 = session(&url, "/getCaseCount", false)?
         .ok_or("no case count received")?
         .trim()

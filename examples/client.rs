@@ -27,13 +27,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001/".to_string());
-    let parsed = WsUrl::parse(&url).ok_or("expected a ws:// URL")?;
-    if parsed.secure {
+    let parsed = WsUrl::parse(&url)?;
+    if parsed.secure() {
         return Err("wss:// needs TLS, which this example does not do".into());
     }
-    let mut stream = TcpStream::connect((parsed.host, parsed.port))?;
+    let mut stream = TcpStream::connect((parsed.host(), parsed.port()))?;
     stream.set_nodelay(true)?;
-    let request = ClientRequest::new(parsed.host_header(), parsed.target);
+    let target = parsed.target();
+    let request = ClientRequest::new(parsed.host_header(), &target);
     let mut conn = Connection::client(request, Config::new())?;
     flush(&mut conn, &mut stream)?;
 

@@ -346,8 +346,18 @@ pub enum UsageError {
     NoPendingRequest,
     /// `accept` chose a subprotocol the client did not offer (§4.2.2).
     ProtocolNotOffered,
-    /// A header name or value contains CR, LF or other bytes HTTP forbids.
+    /// A header name is not an HTTP token, or a value contains CR, LF or
+    /// other control bytes (RFC 7230 §3.2).
     InvalidHeader,
+    /// A client request target that does not start with `/` or holds
+    /// spaces or control bytes (RFC 7230 §5.3.1).
+    InvalidTarget,
+    /// A client request's host is empty or holds control bytes (RFC 7230 §5.4).
+    InvalidHost,
+    /// A client request's Origin holds control bytes (RFC 6454 §7).
+    InvalidOrigin,
+    /// An offered subprotocol is not an HTTP token (RFC 6455 §4.1 item 10).
+    InvalidProtocol,
     /// A rejection's status is not a client or server error (400–599).
     InvalidStatus,
     /// A Ping or Pong payload longer than 125 bytes (§5.5).
@@ -373,7 +383,17 @@ impl fmt::Display for UsageError {
             Self::ProtocolNotOffered => {
                 "the chosen subprotocol was not offered by the client (RFC 6455 §4.2.2)"
             }
-            Self::InvalidHeader => "header name or value contains bytes HTTP forbids",
+            Self::InvalidHeader => {
+                "a header name must be an HTTP token and a value may not hold CR, LF or control bytes (RFC 7230 §3.2)"
+            }
+            Self::InvalidTarget => {
+                "the request target must start with / and hold no spaces or control bytes (RFC 7230 §5.3.1)"
+            }
+            Self::InvalidHost => "the host must be non-empty, without control bytes (RFC 7230 §5.4)",
+            Self::InvalidOrigin => "the Origin may not hold control bytes (RFC 6454 §7)",
+            Self::InvalidProtocol => {
+                "an offered subprotocol must be an HTTP token (RFC 6455 §4.1 item 10)"
+            }
             Self::InvalidStatus => {
                 "a rejection's status must be a client or server error, 400-599 (RFC 7231 §6)"
             }

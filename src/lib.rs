@@ -115,7 +115,7 @@ pub use connection::{Connection, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
 pub use halves::{Inbound, Outbound};
-pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, WsUrl};
+pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, UrlError, WsUrl};
 pub use inbound::HandshakeWork;
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;

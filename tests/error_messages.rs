@@ -54,6 +54,11 @@ const USAGE: &[U] = &[
     U::NoPendingRequest,
     U::ProtocolNotOffered,
     U::InvalidHeader,
+    U::InvalidStatus,
+    U::InvalidTarget,
+    U::InvalidHost,
+    U::InvalidOrigin,
+    U::InvalidProtocol,
     U::ControlPayloadTooLong,
     U::InvalidCloseCode,
     U::CloseReasonTooLong,
@@ -106,6 +111,20 @@ fn every_error_message_names_its_rule_and_the_next_step() {
         assert!(text.ends_with("the connection is unchanged"), "{text}");
         assert!(seen.insert(e.to_string()), "duplicate message for {e:?}");
     }
+    // A bad field names the field and the rule it breaks.
+    for e in [
+        U::InvalidHeader,
+        U::InvalidStatus,
+        U::InvalidTarget,
+        U::InvalidHost,
+        U::InvalidOrigin,
+        U::InvalidProtocol,
+    ] {
+        assert!(e.to_string().contains("(RFC "), "{e:?}: {e}");
+    }
+    let random = Error::Random(hybi::RandomUnavailable).to_string();
+    println!("-- the random source --\n      {random}");
+    assert!(random.contains("RFC 6455 §10.3") && random.contains("no connection was made"));
 }
 
 #[test]

@@ -67,24 +67,34 @@ impl<'a> ClientRequest<'a> {
         self
     }
 
+    /// Checks every field, naming the first that breaks its rule.
     pub(crate) fn check(&self) -> Result<(), UsageError> {
         let target_ok = self.target.starts_with('/')
             && tokens::is_header_value(self.target.as_bytes())
             && !self.target.contains(' ');
-        let fields_ok = tokens::is_header_value(self.host.as_bytes())
-            && !self.host.is_empty()
-            && self
-                .origin
-                .is_none_or(|o| tokens::is_header_value(o.as_bytes()))
-            && self
-                .protocols
-                .iter()
-                .all(|p| tokens::is_token(p.as_bytes()));
-        if target_ok && fields_ok && headers_are_valid(self.headers) {
-            Ok(())
-        } else {
-            Err(UsageError::InvalidHeader)
+        if !target_ok {
+            return Err(UsageError::InvalidTarget);
         }
+        if self.host.is_empty() || !tokens::is_header_value(self.host.as_bytes()) {
+            return Err(UsageError::InvalidHost);
+        }
+        if !self
+            .origin
+            .is_none_or(|o| tokens::is_header_value(o.as_bytes()))
+        {
+            return Err(UsageError::InvalidOrigin);
+        }
+        if !self
+            .protocols
+            .iter()
+            .all(|p| tokens::is_token(p.as_bytes()))
+        {
+            return Err(UsageError::InvalidProtocol);
+        }
+        if !headers_are_valid(self.headers) {
+            return Err(UsageError::InvalidHeader);
+        }
+        Ok(())
     }
 
     /// The offered subprotocols, comma-separated, kept to check the response.
@@ -236,18 +246,36 @@ mod tests {
 
     #[test]
     fn bad_request_fields_are_usage_errors() {
-        assert_eq!(
-            ClientRequest::new("h", "/x\r\nEvil: 1").check(),
-            Err(UsageError::InvalidHeader)
-        );
-        assert_eq!(
-            ClientRequest::new("h", "noslash").check(),
-            Err(UsageError::InvalidHeader)
-        );
-        assert_eq!(
-            ClientRequest::new("h", "/").protocols(&["a b"]).check(),
-            Err(UsageError::InvalidHeader)
-        );
+        let cases = [
+            (
+                ClientRequest::new("h", "/x\r\nEvil: 1"),
+                UsageError::InvalidTarget,
+            ),
+            (ClientRequest::new("h", "chat"), UsageError::InvalidTarget),
+            (ClientRequest::new("h", "/a b"), UsageError::InvalidTarget),
+            (ClientRequest::new("", "/"), UsageError::InvalidHost),
+            (ClientRequest::new("h\r\n", "/"), UsageError::InvalidHost),
+            (
+                ClientRequest::new("h", "/").origin("o\n"),
+                UsageError::InvalidOrigin,
+            ),
+            (
+                ClientRequest::new("h", "/").protocols(&["a b"]),
+                UsageError::InvalidProtocol,
+            ),
+            (
+                ClientRequest::new("h", "/").headers(&[("X Y", "1")]),
+                UsageError::InvalidHeader,
+            ),
+            (
+                ClientRequest::new("h", "/").headers(&[("X", "1\r\n")]),
+                UsageError::InvalidHeader,
+            ),
+        ];
+        for (request, error) in cases {
+            assert_eq!(request.check(), Err(error), "{request:?}");
+        }
+        assert_eq!(ClientRequest::new("h", "/chat?x=1").check(), Ok(()));
     }
 
     #[test]

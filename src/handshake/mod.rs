@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 pub use accept_key::AcceptKey;
 pub use client::ClientRequest;
 pub use server::{Accept, Reject};
-pub use url::WsUrl;
+pub use url::{UrlError, WsUrl};
 
 /// Header slots for httparse kept on the stack for the common limit; a
 /// larger `Config::max_headers` uses the heap for the one parse.
