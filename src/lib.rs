@@ -85,31 +85,45 @@ extern crate alloc;
 extern crate std;
 
 mod accel;
-pub mod assemble;
+mod assemble;
 mod buffer;
-pub mod close;
-pub mod config;
-pub mod connection;
+mod close;
+mod config;
+mod connection;
+mod error;
+mod event;
+mod halves;
+mod handshake;
+mod inbound;
+mod outbound;
+mod rng;
+mod send;
+mod state;
+mod vectored;
+
+// Internals for fuzz targets, benchmarks and tests: the frame codec, the
+// UTF-8 validator and the buffer counters. Public (and hidden) only with the
+// `fuzzing` feature; not part of the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod counters;
 #[cfg(not(feature = "fuzzing"))]
 mod counters;
-pub mod error;
-pub mod event;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod frame;
-mod halves;
-pub mod handshake;
-mod inbound;
-mod outbound;
-pub mod rng;
-mod send;
-pub mod state;
+#[cfg(not(feature = "fuzzing"))]
+#[allow(unreachable_pub, dead_code)]
+mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
 pub mod utf8;
-mod vectored;
+#[cfg(not(feature = "fuzzing"))]
+#[allow(unreachable_pub, dead_code)]
+mod utf8;
 
 pub use assemble::MessageKind;
-pub use close::{CloseCode, CloseFrame};
+pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN};
 pub use config::Config;
 pub use connection::{Connection, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 /// The GUID appended to the client's key before hashing (§1.3).
-pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+pub(crate) const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// A computed `Sec-WebSocket-Accept` value: 28 bytes of base64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,11 +8,11 @@
 //! validate the response) in [`client`], the accept-key derivation in
 //! [`accept_key`] and comma-separated token lists in [`tokens`].
 
-pub mod accept_key;
-pub mod client;
-pub mod server;
-pub mod tokens;
-pub mod url;
+pub(crate) mod accept_key;
+pub(crate) mod client;
+pub(crate) mod server;
+pub(crate) mod tokens;
+pub(crate) mod url;
 
 use alloc::vec::Vec;
 

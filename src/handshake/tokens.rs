@@ -6,7 +6,7 @@
 //! function here is a single linear pass.
 
 /// Iterates over the non-empty, whitespace-trimmed items of a comma-separated list.
-pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')
         .map(trim)
@@ -15,13 +15,13 @@ pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Whether the comma-separated `value` contains `token`, ignoring ASCII case.
 #[must_use]
-pub fn has_token_ignore_case(value: &[u8], token: &str) -> bool {
+pub(crate) fn has_token_ignore_case(value: &[u8], token: &str) -> bool {
     list_items(value).any(|item| item.eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// Trims HTTP optional whitespace (spaces and tabs) from both ends.
 #[must_use]
-pub fn trim(mut s: &[u8]) -> &[u8] {
+pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {
         s = rest;
     }
@@ -33,7 +33,7 @@ pub fn trim(mut s: &[u8]) -> &[u8] {
 
 /// Whether `name` is an HTTP token (RFC 7230 §3.2.6) and so a valid header name.
 #[must_use]
-pub fn is_token(name: &[u8]) -> bool {
+pub(crate) fn is_token(name: &[u8]) -> bool {
     !name.is_empty()
         && name
             .iter()
@@ -43,7 +43,7 @@ pub fn is_token(name: &[u8]) -> bool {
 /// Whether `value` may be sent as a header value: no CR, LF or other control
 /// bytes except horizontal tab.
 #[must_use]
-pub fn is_header_value(value: &[u8]) -> bool {
+pub(crate) fn is_header_value(value: &[u8]) -> bool {
     value
         .iter()
         .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
