@@ -23,7 +23,7 @@ use crate::handshake::{AcceptKey, ClientRequest, Request, client, server};
 use crate::inbound::{HandshakeWork, Link, PONG_BACKLOG, RxCore};
 use crate::outbound::TxCore;
 use crate::rng::MaskSource;
-use crate::state::{Input, State};
+use crate::state::{Input, Life, State};
 
 /// Which end of the connection this engine is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,7 +54,7 @@ pub struct Connection {
     /// Shared with the inbound half while split, which queues replies
     /// (Pong, Close echo) the moment they are owed.
     pub(crate) tx: RefCell<TxCore>,
-    pub(crate) state: Cell<State>,
+    pub(crate) life: Cell<Life>,
     role: Role,
 }
 
@@ -72,7 +72,7 @@ impl Connection {
                 None,
                 config.get_buffer_high_water(),
             )),
-            state: Cell::new(State::AwaitingRequest),
+            life: Cell::new(Life::new(State::AwaitingRequest)),
             role: Role::Server,
         }
     }
@@ -130,7 +130,7 @@ impl Connection {
         Ok(Self {
             rx,
             tx: RefCell::new(tx),
-            state: Cell::new(State::AwaitingResponse),
+            life: Cell::new(Life::new(State::AwaitingResponse)),
             role: Role::Client,
         })
     }
@@ -182,7 +182,7 @@ impl Connection {
     ///
     /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
     pub fn receive_eof(&mut self) {
-        self.rx.eof = true;
+        self.life.set(self.life.get().ended());
     }
 
     // ----- events --------------------------------------------------------------
@@ -203,7 +203,7 @@ impl Connection {
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
         self.flush_owed();
         self.rx.next_event(Link {
-            state: &self.state,
+            life: &self.life,
             tx: &self.tx,
         })
     }
@@ -211,7 +211,7 @@ impl Connection {
     /// Server: the handshake request waiting for `accept` or `reject`, if any.
     #[must_use]
     pub fn request(&self) -> Option<Request<'_>> {
-        if self.state.get() == State::RequestReceived {
+        if self.life.get().state == State::RequestReceived {
             self.rx.request()
         } else {
             None
@@ -231,7 +231,7 @@ impl Connection {
     /// Call next: drain `next_event` until `Ok(None)` (frames pipelined after
     /// the request), then drain `transmit`.
     pub fn accept(&mut self, accept: Accept<'_>) -> Result<(), Error> {
-        if self.state.get() != State::RequestReceived {
+        if self.life.get().state != State::RequestReceived {
             return Err(UsageError::NoPendingRequest.into());
         }
         let Some(request) = self.rx.request() else {
@@ -240,7 +240,7 @@ impl Connection {
         let (head, parsed) = request.parts();
         server::answer_accept(&mut self.tx.get_mut().buf, head, parsed, &accept)?;
         self.rx.finish_request(false);
-        self.state.set(self.state.get().on(Input::Accepted));
+        self.life.set(self.life.get().on(Input::Accepted));
         Ok(())
     }
 
@@ -254,12 +254,12 @@ impl Connection {
     ///
     /// Call next: drain `transmit`, then close TCP.
     pub fn reject(&mut self, reject: Reject<'_>) -> Result<(), Error> {
-        if self.state.get() != State::RequestReceived {
+        if self.life.get().state != State::RequestReceived {
             return Err(UsageError::NoPendingRequest.into());
         }
         server::answer_reject(&mut self.tx.get_mut().buf, &reject)?;
         self.rx.finish_request(true);
-        self.state.set(self.state.get().on(Input::Rejected));
+        self.life.set(self.life.get().on(Input::Rejected));
         Ok(())
     }
 
@@ -317,7 +317,7 @@ impl Connection {
     pub(crate) fn send_link(&mut self) -> Link<'_> {
         self.flush_owed();
         Link {
-            state: &self.state,
+            life: &self.life,
             tx: &self.tx,
         }
     }
@@ -329,7 +329,7 @@ impl Connection {
         let owed = self.rx.owed.pong_len;
         if let Some(len) = owed.filter(|_| tx.buf.pending().len() < PONG_BACKLOG) {
             self.rx.owed.pong_len = None;
-            if matches!(self.state.get(), State::Open | State::CloseSent) {
+            if matches!(self.life.get().state, State::Open | State::CloseSent) {
                 tx.frame(
                     true,
                     Opcode::Pong,
@@ -344,7 +344,7 @@ impl Connection {
     /// The current state.
     #[must_use]
     pub fn state(&self) -> State {
-        self.state.get()
+        self.life.get().state
     }
 
     /// This end's role.
@@ -363,11 +363,7 @@ impl Connection {
     /// itself after a timeout of its choosing.
     #[must_use]
     pub fn close_expected(&self) -> bool {
-        match self.state.get() {
-            State::Failed => true,
-            State::Closed => self.role == Role::Server || self.rx.eof || self.rx.rejected,
-            _ => false,
-        }
+        self.life.get().close_expected(self.role == Role::Server)
     }
 
     /// Heap bytes held by the connection's buffers right now.
@@ -412,7 +408,7 @@ impl Connection {
     pub fn split(&mut self) -> (Inbound<'_>, Outbound<'_>) {
         self.flush_owed();
         let link = Link {
-            state: &self.state,
+            life: &self.life,
             tx: &self.tx,
         };
         (Inbound::new(&mut self.rx, link), Outbound::new(link))

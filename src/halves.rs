@@ -75,7 +75,7 @@ impl<'a> Outbound<'a> {
     /// answer; the errors of [`Connection::accept`](crate::Connection::accept) otherwise. Nothing
     /// changes on error.
     pub fn accept(&mut self, request: &Request<'_>, accept: Accept<'_>) -> Result<(), UsageError> {
-        if self.link.state.get() != State::RequestReceived {
+        if self.link.life.get().state != State::RequestReceived {
             return Err(UsageError::NoPendingRequest);
         }
         let (head, parsed) = request.parts();
@@ -91,7 +91,7 @@ impl<'a> Outbound<'a> {
     /// # Errors
     /// As for [`Connection::reject`](crate::Connection::reject). Nothing changes on error.
     pub fn reject(&mut self, reject: Reject<'_>) -> Result<(), UsageError> {
-        if self.link.state.get() != State::RequestReceived {
+        if self.link.life.get().state != State::RequestReceived {
             return Err(UsageError::NoPendingRequest);
         }
         server::answer_reject(&mut self.link.tx.borrow_mut().buf, &reject)?;

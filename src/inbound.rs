@@ -26,7 +26,7 @@ use crate::frame::mask::{apply_mask, apply_mask_ascii, mask_copy};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, Opcode};
 use crate::handshake::{AcceptKey, HeadScanner, ParsedHead, Request, Response, client, server};
 use crate::outbound::TxCore;
-use crate::state::{Input, State};
+use crate::state::{Input, Life, State};
 use crate::utf8::validate_prefix;
 
 /// A Pong held back while too much output is waiting (RFC 6455 §5.5.3 lets
@@ -56,20 +56,19 @@ pub(crate) const PONG_BACKLOG: usize = 16 << 10;
 /// protocol error, an HTTP error) are queued the moment they are owed.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Link<'a> {
-    pub(crate) state: &'a Cell<State>,
+    pub(crate) life: &'a Cell<Life>,
     pub(crate) tx: &'a RefCell<TxCore>,
 }
 
 impl Link<'_> {
     pub(crate) fn set(self, input: Input) {
-        self.state.set(self.state.get().on(input));
+        self.life.set(self.life.get().on(input));
     }
 
     /// Queues a Close (empty for `None`) unless ours was already sent.
     fn close(self, code: Option<CloseCode>) {
-        let mut tx = self.tx.borrow_mut();
-        if !tx.close_sent {
-            tx.write_close(self.state, code, "");
+        if !self.life.get().close_sent {
+            self.tx.borrow_mut().write_close(self.life, code, "");
         }
     }
 
@@ -182,9 +181,6 @@ pub(crate) struct RxCore {
     pub(crate) owed: Owed,
     handshake: Option<Box<Handshake>>,
     error: Option<Error>,
-    pub(crate) eof: bool,
-    /// The client saw a rejection: nothing more will come.
-    pub(crate) rejected: bool,
     /// Work done on the handshake so far, for work-bound tests.
     work: HandshakeWork,
     /// The largest payload [`small_message`](Self::small_message) takes:
@@ -221,8 +217,6 @@ impl RxCore {
                 Role::Client => None,
             },
             error: None,
-            eof: false,
-            rejected: false,
             work: HandshakeWork::default(),
             small_limit: config
                 .get_chunk_threshold()
@@ -439,12 +433,12 @@ impl RxCore {
     pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         self.release_pending();
         if self.handshake.is_some() {
-            self.settle_answered(link.state.get());
+            self.settle_answered(link.life.get().state);
         }
         if let Some(error) = self.error {
             return Err(error);
         }
-        let state = link.state.get();
+        let state = link.life.get().state;
         if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
             if let Some((kind, start, end)) = self.small_message() {
                 let bytes = &self.buf.data[start..end];
@@ -468,7 +462,7 @@ impl RxCore {
     /// kept out of line so the common case inlines into the caller.
     #[inline(never)]
     fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
-        let ready = match link.state.get() {
+        let ready = match link.life.get().state {
             State::AwaitingRequest => self.server_handshake(link)?,
             State::AwaitingResponse => self.client_handshake(link)?,
             State::Open | State::CloseSent => self.frames(link)?,
@@ -612,7 +606,8 @@ impl RxCore {
     /// Nothing more can be decoded now: report the end of the stream if it
     /// came, else ask for more bytes.
     fn need_more(&mut self, link: Link<'_>) -> Option<Ready> {
-        if self.eof && !link.state.get().is_terminal() {
+        let life = link.life.get();
+        if life.eof && !life.state.is_terminal() {
             link.set(Input::Eof);
             self.pos = self.buf.end;
             self.release = Release::Message;
@@ -674,7 +669,7 @@ impl RxCore {
             // A rejection: wait for its body as far as Content-Length says.
             let want = parsed.body_len.unwrap_or(usize::MAX).min(max);
             let have = received.len() - parsed.len;
-            if have < want && !self.eof {
+            if have < want && !link.life.get().eof {
                 return Ok(None);
             }
             let head = parsed.len;
@@ -682,7 +677,6 @@ impl RxCore {
             let parsed = core::mem::take(parsed);
             self.handshake = Some(Box::new(Handshake::Reported(parsed)));
             self.release = Release::Head(received.len());
-            self.rejected = true;
             link.set(Input::Rejected);
             return Ok(Some(Ready::Rejected { head, end }));
         }
@@ -769,7 +763,7 @@ impl RxCore {
                     self.phase = Phase::Header;
                     return match opcode {
                         Opcode::Ping => {
-                            let answer = matches!(link.state.get(), State::Open | State::CloseSent);
+                            let answer = matches!(link.life.get().state, State::Open | State::CloseSent);
                             if self.config.get_auto_pong() && answer {
                                 link.pong(&mut self.owed, &self.buf.data[start..end]);
                             }
@@ -976,7 +970,7 @@ const ABNORMAL: CloseFrame<'static> = CloseFrame {
 /// Records a fatal error: sticky, Close queued (unless ours was sent), Failed.
 fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
     if let Error::Protocol(e) = error {
-        if link.state.get() == State::Open {
+        if link.life.get().state == State::Open {
             link.close(Some(e.close_code()));
         }
     }

@@ -18,14 +18,13 @@ use crate::error::UsageError;
 use crate::frame::encode::write_frame;
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Opcode};
 use crate::rng::MaskSource;
-use crate::state::{Input, State};
+use crate::state::{Input, Life};
 
 /// The send side of a connection.
 pub(crate) struct TxCore {
     role: Role,
     pub(crate) buf: SendBuf,
     rng: Option<Box<dyn MaskSource>>,
-    pub(crate) close_sent: bool,
     fragment: Option<MessageKind>,
     pub(crate) high_water: usize,
 }
@@ -35,7 +34,6 @@ impl core::fmt::Debug for TxCore {
         f.debug_struct("TxCore")
             .field("role", &self.role)
             .field("pending", &self.buf.pending().len())
-            .field("close_sent", &self.close_sent)
             .field("fragment", &self.fragment)
             .finish_non_exhaustive()
     }
@@ -47,7 +45,6 @@ impl TxCore {
             role,
             buf: SendBuf::default(),
             rng,
-            close_sent: false,
             fragment: None,
             high_water,
         }
@@ -76,11 +73,11 @@ impl TxCore {
         self.buf.filled(n);
     }
 
-    fn check_open(&self, state: &Cell<State>) -> Result<(), UsageError> {
-        let state = state.get();
-        if state.can_send() && !self.close_sent {
+    fn check_open(&self, life: &Cell<Life>) -> Result<(), UsageError> {
+        let life = life.get();
+        if life.can_send() {
             Ok(())
-        } else if state.is_handshaking() {
+        } else if life.state.is_handshaking() {
             Err(UsageError::NotOpen)
         } else {
             Err(UsageError::Closed)
@@ -88,8 +85,8 @@ impl TxCore {
     }
 
     /// Whether a whole message may be queued now.
-    pub(crate) fn check_message(&self, state: &Cell<State>) -> Result<(), UsageError> {
-        self.check_open(state)?;
+    pub(crate) fn check_message(&self, life: &Cell<Life>) -> Result<(), UsageError> {
+        self.check_open(life)?;
         if self.fragment.is_some() {
             return Err(UsageError::FragmentInProgress);
         }
@@ -121,23 +118,23 @@ impl TxCore {
 
     pub(crate) fn send_message(
         &mut self,
-        state: &Cell<State>,
+        life: &Cell<Life>,
         kind: MessageKind,
         payload: &[u8],
     ) -> Result<(), UsageError> {
-        self.check_message(state)?;
+        self.check_message(life)?;
         self.frame(true, kind.opcode(), &[payload]);
         Ok(())
     }
 
     pub(crate) fn send_fragment(
         &mut self,
-        state: &Cell<State>,
+        life: &Cell<Life>,
         kind: MessageKind,
         payload: &[u8],
         last: bool,
     ) -> Result<(), UsageError> {
-        self.check_open(state)?;
+        self.check_open(life)?;
         let opcode = match self.fragment {
             None => kind.opcode(),
             Some(current) if current == kind => Opcode::Continuation,
@@ -150,11 +147,11 @@ impl TxCore {
 
     pub(crate) fn send_control(
         &mut self,
-        state: &Cell<State>,
+        life: &Cell<Life>,
         opcode: Opcode,
         payload: &[u8],
     ) -> Result<(), UsageError> {
-        self.check_open(state)?;
+        self.check_open(life)?;
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(UsageError::ControlPayloadTooLong);
         }
@@ -164,25 +161,25 @@ impl TxCore {
 
     pub(crate) fn close(
         &mut self,
-        state: &Cell<State>,
+        life: &Cell<Life>,
         code: CloseCode,
         reason: &str,
     ) -> Result<(), UsageError> {
-        self.check_open(state)?;
+        self.check_open(life)?;
         if !code.is_valid_on_wire() {
             return Err(UsageError::InvalidCloseCode);
         }
         if reason.len() > MAX_REASON_LEN {
             return Err(UsageError::CloseReasonTooLong);
         }
-        self.write_close(state, Some(code), reason);
+        self.write_close(life, Some(code), reason);
         Ok(())
     }
 
     /// Appends a Close frame (empty when `code` is `None`) and records it.
     pub(crate) fn write_close(
         &mut self,
-        state: &Cell<State>,
+        life: &Cell<Life>,
         code: Option<CloseCode>,
         reason: &str,
     ) {
@@ -194,7 +191,6 @@ impl TxCore {
             ),
             None => self.frame(true, Opcode::Close, &[]),
         }
-        self.close_sent = true;
-        state.set(state.get().on(Input::CloseQueued));
+        life.set(life.get().on(Input::CloseQueued));
     }
 }

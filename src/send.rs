@@ -21,7 +21,7 @@ macro_rules! send_methods {
             let link = self.send_link();
             link.tx
                 .borrow_mut()
-                .send_message(link.state, crate::MessageKind::Text, text.as_bytes())
+                .send_message(link.life, crate::MessageKind::Text, text.as_bytes())
         }
 
         /// Queues a binary message.
@@ -34,7 +34,7 @@ macro_rules! send_methods {
             let link = self.send_link();
             link.tx
                 .borrow_mut()
-                .send_message(link.state, crate::MessageKind::Binary, data)
+                .send_message(link.life, crate::MessageKind::Binary, data)
         }
 
         /// Queues one fragment of a message of `kind`; `last` ends the message.
@@ -58,7 +58,7 @@ macro_rules! send_methods {
             let link = self.send_link();
             link.tx
                 .borrow_mut()
-                .send_fragment(link.state, kind, data, last)
+                .send_fragment(link.life, kind, data, last)
         }
 
         /// Queues a Ping (at most 125 bytes of payload).
@@ -72,7 +72,7 @@ macro_rules! send_methods {
             let link = self.send_link();
             link.tx
                 .borrow_mut()
-                .send_control(link.state, crate::frame::Opcode::Ping, payload)
+                .send_control(link.life, crate::frame::Opcode::Ping, payload)
         }
 
         /// Queues an unsolicited Pong (at most 125 bytes), e.g. as a heartbeat.
@@ -85,7 +85,7 @@ macro_rules! send_methods {
             let link = self.send_link();
             link.tx
                 .borrow_mut()
-                .send_control(link.state, crate::frame::Opcode::Pong, payload)
+                .send_control(link.life, crate::frame::Opcode::Pong, payload)
         }
 
         /// Starts the closing handshake.
@@ -104,7 +104,7 @@ macro_rules! send_methods {
             reason: &str,
         ) -> Result<(), crate::UsageError> {
             let link = self.send_link();
-            link.tx.borrow_mut().close(link.state, code, reason)
+            link.tx.borrow_mut().close(link.life, code, reason)
         }
     };
 }

@@ -61,23 +61,110 @@ pub(crate) enum Input {
     Eof,
 }
 
-impl State {
-    /// The state after `input`. Inputs that do not apply leave it unchanged.
+/// The connection's life: its [`State`] and the close bookkeeping that
+/// decides what may still be sent and when TCP should close, kept together
+/// so every change goes through [`Life::on`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Life {
+    /// Where the connection is.
+    pub(crate) state: State,
+    /// A Close frame of ours (our own, an echo or an error's) is queued:
+    /// no frame may follow it (§5.5.1).
+    pub(crate) close_sent: bool,
+    /// The caller reported the end of the byte stream.
+    pub(crate) eof: bool,
+    /// A client saw the server refuse the handshake.
+    pub(crate) rejected: bool,
+}
+
+impl Life {
+    /// A connection starting in `state`.
+    pub(crate) const fn new(state: State) -> Self {
+        Self {
+            state,
+            close_sent: false,
+            eof: false,
+            rejected: false,
+        }
+    }
+
+    /// The life after `input`.
     #[must_use]
-    pub(crate) const fn on(self, input: Input) -> Self {
+    pub(crate) fn on(self, input: Input) -> Self {
+        Self {
+            state: self.state.on(input),
+            close_sent: self.close_sent || matches!(input, Input::CloseQueued),
+            eof: self.eof,
+            rejected: self.rejected
+                || (matches!(input, Input::Rejected) && self.state == State::AwaitingResponse),
+        }
+    }
+
+    /// The caller reported the end of the stream (decoding may still have
+    /// bytes to report before the `Eof` input).
+    #[must_use]
+    pub(crate) const fn ended(mut self) -> Self {
+        self.eof = true;
+        self
+    }
+
+    /// Whether messages may be queued now.
+    pub(crate) const fn can_send(self) -> bool {
+        self.state.can_send() && !self.close_sent
+    }
+
+    /// Whether the caller should close TCP once `transmit` is drained: after
+    /// a failure; in `Closed` on a server (it closes first, §7.1.1), after
+    /// the end of the stream, or after a client saw a rejection.
+    pub(crate) const fn close_expected(self, server: bool) -> bool {
+        match self.state {
+            State::Failed => true,
+            State::Closed => server || self.eof || self.rejected,
+            _ => false,
+        }
+    }
+}
+
+impl State {
+    /// The state after `input`, or `None` for an input that cannot happen
+    /// in this state (a bug in the engine, never the peer's doing: bad
+    /// input from the network is an `Error` input, valid everywhere before
+    /// the end). Staying put is listed explicitly where it is legitimate.
+    #[must_use]
+    pub(crate) const fn next(self, input: Input) -> Option<Self> {
         use Input as I;
         use State as S;
-        match (self, input) {
-            (S::Closed | S::Failed, _) => self,
-            (_, I::Error) => S::Failed,
-            (_, I::Eof) => S::Closed,
+        Some(match (self, input) {
+            // The end absorbs what may still come: the Close we queue as an
+            // echo or for an error, a repeated end of stream.
+            (S::Closed, I::CloseQueued | I::Eof) => S::Closed,
+            (S::Failed, I::CloseQueued | I::Eof | I::Error) => S::Failed,
+            (S::Closed | S::Failed, _) => return None,
             (S::AwaitingRequest, I::RequestValid) => S::RequestReceived,
+            (S::AwaitingRequest | S::AwaitingResponse | S::Open | S::CloseSent, I::Error) => {
+                S::Failed
+            }
+            (_, I::Eof) => S::Closed,
             (S::RequestReceived, I::Accepted) => S::Open,
             (S::RequestReceived | S::AwaitingResponse, I::Rejected) => S::Closed,
             (S::AwaitingResponse, I::ResponseValid) => S::Open,
             (S::Open, I::CloseQueued) => S::CloseSent,
             (S::Open | S::CloseSent, I::CloseReceived) => S::Closed,
-            _ => self,
+            _ => return None,
+        })
+    }
+
+    /// The state after `input`. An impossible input fails a debug
+    /// assertion (tests and fuzzing run with them) and leaves the state as
+    /// it is in release builds.
+    #[must_use]
+    pub(crate) fn on(self, input: Input) -> Self {
+        match self.next(input) {
+            Some(next) => next,
+            None => {
+                debug_assert!(false, "impossible input {input:?} in state {self:?}");
+                self
+            }
         }
     }
 
@@ -107,35 +194,67 @@ impl State {
 mod tests {
     use super::*;
 
-    #[test]
-    fn close_handshake_both_ways() {
-        let s = State::Open.on(Input::CloseQueued);
-        assert_eq!(s, State::CloseSent);
-        assert_eq!(s.on(Input::CloseReceived), State::Closed);
-        let s = State::Open.on(Input::CloseReceived);
-        assert_eq!(s, State::Closed);
-        assert_eq!(s.on(Input::CloseQueued), State::Closed);
-    }
+    const STATES: [State; 7] = [
+        State::AwaitingRequest,
+        State::RequestReceived,
+        State::AwaitingResponse,
+        State::Open,
+        State::CloseSent,
+        State::Closed,
+        State::Failed,
+    ];
+    const INPUTS: [Input; 8] = [
+        Input::RequestValid,
+        Input::Accepted,
+        Input::Rejected,
+        Input::ResponseValid,
+        Input::CloseQueued,
+        Input::CloseReceived,
+        Input::Error,
+        Input::Eof,
+    ];
 
+    /// The whole machine, state by input, written out: `-` is an input
+    /// that cannot happen there. Columns follow `INPUTS`.
     #[test]
-    fn terminal_states_absorb_everything() {
-        for input in [
-            Input::Accepted,
-            Input::CloseReceived,
-            Input::Error,
-            Input::Eof,
-        ] {
-            assert_eq!(State::Closed.on(input), State::Closed);
-            assert_eq!(State::Failed.on(input), State::Failed);
+    fn the_full_state_by_input_table() {
+        use State as S;
+        const X: Option<State> = None;
+        let table: [[Option<State>; 8]; 7] = [
+            // RequestValid, Accepted, Rejected, ResponseValid, CloseQueued, CloseReceived, Error, Eof
+            [Some(S::RequestReceived), X, X, X, X, X, Some(S::Failed), Some(S::Closed)],
+            [X, Some(S::Open), Some(S::Closed), X, X, X, X, Some(S::Closed)],
+            [X, X, Some(S::Closed), Some(S::Open), X, X, Some(S::Failed), Some(S::Closed)],
+            [X, X, X, X, Some(S::CloseSent), Some(S::Closed), Some(S::Failed), Some(S::Closed)],
+            [X, X, X, X, X, Some(S::Closed), Some(S::Failed), Some(S::Closed)],
+            [X, X, X, X, Some(S::Closed), X, X, Some(S::Closed)],
+            [X, X, X, X, Some(S::Failed), X, Some(S::Failed), Some(S::Failed)],
+        ];
+        for (state, row) in STATES.iter().zip(table) {
+            for (input, expected) in INPUTS.iter().zip(row) {
+                assert_eq!(state.next(*input), expected, "{state:?} on {input:?}");
+            }
         }
     }
 
     #[test]
-    fn inputs_that_do_not_apply_change_nothing() {
-        assert_eq!(State::Open.on(Input::Accepted), State::Open);
-        assert_eq!(
-            State::AwaitingRequest.on(Input::CloseQueued),
-            State::AwaitingRequest
-        );
+    #[should_panic(expected = "impossible input")]
+    #[cfg(debug_assertions)]
+    fn an_impossible_input_fails_loudly_in_debug_builds() {
+        let _ = State::Open.on(Input::Accepted);
+    }
+
+    #[test]
+    fn close_bookkeeping_follows_the_inputs() {
+        let life = Life::new(State::Open).on(Input::CloseQueued);
+        assert!(life.close_sent && !life.can_send());
+        assert_eq!(life.state, State::CloseSent);
+        let closed = life.on(Input::CloseReceived);
+        assert!(closed.close_expected(true), "a server closes first");
+        assert!(!closed.close_expected(false), "a client waits for the server");
+        assert!(closed.ended().close_expected(false));
+        let refused = Life::new(State::AwaitingResponse).on(Input::Rejected);
+        assert!(refused.rejected && refused.close_expected(false));
+        assert!(Life::new(State::Open).on(Input::Error).close_expected(false));
     }
 }

@@ -183,7 +183,7 @@ impl Connection {
     ) -> Result<VectoredSend<'_, 'p>, UsageError> {
         self.flush_owed();
         let tx = self.tx.get_mut();
-        tx.check_message(&self.state)?;
+        tx.check_message(&self.life)?;
         let mask = tx.mask_key();
         if let Some(key) = mask {
             apply_mask(payload, key, 0);
@@ -198,7 +198,7 @@ impl Connection {
     ) -> Result<VectoredSend<'_, 'p>, UsageError> {
         self.flush_owed();
         let tx = self.tx.get_mut();
-        tx.check_message(&self.state)?;
+        tx.check_message(&self.life)?;
         if tx.masks() {
             // Masking needs a copy: queue the frame whole, nothing borrowed.
             tx.frame(true, opcode, &[payload]);
