@@ -177,12 +177,7 @@ impl TxCore {
     }
 
     /// Appends a Close frame (empty when `code` is `None`) and records it.
-    pub(crate) fn write_close(
-        &mut self,
-        life: &Cell<Life>,
-        code: Option<CloseCode>,
-        reason: &str,
-    ) {
+    pub(crate) fn write_close(&mut self, life: &Cell<Life>, code: Option<CloseCode>, reason: &str) {
         match code {
             Some(code) => self.frame(
                 true,

@@ -222,13 +222,67 @@ mod tests {
         const X: Option<State> = None;
         let table: [[Option<State>; 8]; 7] = [
             // RequestValid, Accepted, Rejected, ResponseValid, CloseQueued, CloseReceived, Error, Eof
-            [Some(S::RequestReceived), X, X, X, X, X, Some(S::Failed), Some(S::Closed)],
-            [X, Some(S::Open), Some(S::Closed), X, X, X, X, Some(S::Closed)],
-            [X, X, Some(S::Closed), Some(S::Open), X, X, Some(S::Failed), Some(S::Closed)],
-            [X, X, X, X, Some(S::CloseSent), Some(S::Closed), Some(S::Failed), Some(S::Closed)],
-            [X, X, X, X, X, Some(S::Closed), Some(S::Failed), Some(S::Closed)],
+            [
+                Some(S::RequestReceived),
+                X,
+                X,
+                X,
+                X,
+                X,
+                Some(S::Failed),
+                Some(S::Closed),
+            ],
+            [
+                X,
+                Some(S::Open),
+                Some(S::Closed),
+                X,
+                X,
+                X,
+                X,
+                Some(S::Closed),
+            ],
+            [
+                X,
+                X,
+                Some(S::Closed),
+                Some(S::Open),
+                X,
+                X,
+                Some(S::Failed),
+                Some(S::Closed),
+            ],
+            [
+                X,
+                X,
+                X,
+                X,
+                Some(S::CloseSent),
+                Some(S::Closed),
+                Some(S::Failed),
+                Some(S::Closed),
+            ],
+            [
+                X,
+                X,
+                X,
+                X,
+                X,
+                Some(S::Closed),
+                Some(S::Failed),
+                Some(S::Closed),
+            ],
             [X, X, X, X, Some(S::Closed), X, X, Some(S::Closed)],
-            [X, X, X, X, Some(S::Failed), X, Some(S::Failed), Some(S::Failed)],
+            [
+                X,
+                X,
+                X,
+                X,
+                Some(S::Failed),
+                X,
+                Some(S::Failed),
+                Some(S::Failed),
+            ],
         ];
         for (state, row) in STATES.iter().zip(table) {
             for (input, expected) in INPUTS.iter().zip(row) {
@@ -251,10 +305,17 @@ mod tests {
         assert_eq!(life.state, State::CloseSent);
         let closed = life.on(Input::CloseReceived);
         assert!(closed.close_expected(true), "a server closes first");
-        assert!(!closed.close_expected(false), "a client waits for the server");
+        assert!(
+            !closed.close_expected(false),
+            "a client waits for the server"
+        );
         assert!(closed.ended().close_expected(false));
         let refused = Life::new(State::AwaitingResponse).on(Input::Rejected);
         assert!(refused.rejected && refused.close_expected(false));
-        assert!(Life::new(State::Open).on(Input::Error).close_expected(false));
+        assert!(
+            Life::new(State::Open)
+                .on(Input::Error)
+                .close_expected(false)
+        );
     }
 }

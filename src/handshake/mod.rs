@@ -10,6 +10,7 @@
 
 pub(crate) mod accept_key;
 pub(crate) mod client;
+pub(crate) mod driver;
 pub(crate) mod server;
 pub(crate) mod tokens;
 pub(crate) mod url;

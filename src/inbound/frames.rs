@@ -1,0 +1,287 @@
+//! The frame phases after the handshake (RFC 6455 §5): a header, a control
+//! frame's payload buffered whole, a data frame's payload processed as it
+//! arrives (unmasked in place, moved down over the headers between
+//! fragments, UTF-8 checked as it comes), and the one-step paths for a whole
+//! message that is already buffered.
+
+use crate::close::parse_close_payload;
+use crate::frame::decode::{HeaderRules, decode_header};
+use crate::frame::mask::{apply_mask, apply_mask_ascii};
+use crate::frame::{FrameHeader, Opcode};
+use crate::utf8::validate_prefix;
+
+use super::{Error, Input, Link, MessageKind, ProtocolError, Ready, Release, Role, RxCore, State};
+
+/// What the decoder is in the middle of.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Phase {
+    /// Expecting a frame header at `pos`.
+    Header,
+    /// A control frame whose payload is buffered whole before it is handled.
+    Control {
+        opcode: Opcode,
+        len: usize,
+        mask: Option<[u8; 4]>,
+    },
+    /// Payload of a data frame, processed as it arrives.
+    Payload {
+        kind: MessageKind,
+        remaining: u64,
+        mask: Option<[u8; 4]>,
+        offset: usize,
+        fin: bool,
+    },
+}
+
+impl RxCore {
+    pub(crate) fn frames(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
+        let rules = HeaderRules {
+            expect_masked: self.role == Role::Server,
+            allowed_rsv: 0,
+        };
+        loop {
+            match self.phase {
+                Phase::Header => {
+                    let header = decode_header(&self.buf.data[self.pos..self.buf.end], rules);
+                    let (header, n) = match header {
+                        Ok(Some(found)) => found,
+                        Ok(None) => return Ok(self.need_more(link)),
+                        Err(e) => return Err(self.fail(e.into(), link)),
+                    };
+                    self.pos += n;
+                    if header.opcode.is_control() {
+                        self.phase = Phase::Control {
+                            opcode: header.opcode,
+                            // Control lengths are at most 125 (checked by the decoder).
+                            len: header.len as usize,
+                            mask: header.mask,
+                        };
+                        continue;
+                    }
+                    if let Some(ready) = self.whole_message(&header) {
+                        return Ok(Some(ready));
+                    }
+                    let starting = self.asm.kind.is_none();
+                    let kind = match self.asm.begin_frame(&header, &self.config) {
+                        Ok(kind) => kind,
+                        Err(e) => return Err(self.fail(e.into(), link)),
+                    };
+                    if starting {
+                        self.msg_start = self.pos;
+                        self.msg_end = self.pos;
+                        self.valid = self.pos;
+                    }
+                    self.phase = Phase::Payload {
+                        kind,
+                        remaining: header.len,
+                        mask: header.mask,
+                        offset: 0,
+                        fin: header.fin,
+                    };
+                }
+                Phase::Control { opcode, len, mask } => {
+                    if self.buf.end - self.pos < len {
+                        return Ok(self.need_more(link));
+                    }
+                    let (start, end) = (self.pos, self.pos + len);
+                    if let Some(mask) = mask {
+                        apply_mask(&mut self.buf.data[start..end], mask, 0);
+                    }
+                    self.pos = end;
+                    self.phase = Phase::Header;
+                    return match opcode {
+                        Opcode::Ping => {
+                            let answer =
+                                matches!(link.life.get().state, State::Open | State::CloseSent);
+                            if self.config.get_auto_pong() && answer {
+                                link.pong(&mut self.owed, &self.buf.data[start..end]);
+                            }
+                            Ok(Some(Ready::Ping(start, end)))
+                        }
+                        Opcode::Pong => Ok(Some(Ready::Pong(start, end))),
+                        _ => match parse_close_payload(&self.buf.data[start..end]) {
+                            Err(e) => Err(self.fail(e.into(), link)),
+                            Ok(frame) => {
+                                link.set(Input::CloseReceived);
+                                // Echo once, with the peer's code (empty for
+                                // an empty Close), unless ours was sent.
+                                link.close((len > 0).then_some(frame.code));
+                                Ok(Some(Ready::Close(start, end)))
+                            }
+                        },
+                    };
+                }
+                Phase::Payload {
+                    kind,
+                    remaining,
+                    mask,
+                    offset,
+                    fin,
+                } => {
+                    let threshold = self.config.get_chunk_threshold();
+                    let chunked = self.asm.chunked;
+                    let undelivered = self.msg_end - self.msg_start;
+                    if chunked && undelivered >= threshold && self.valid > self.msg_start {
+                        self.release = Release::Chunk;
+                        return Ok(Some(Ready::Message {
+                            kind,
+                            start: self.msg_start,
+                            end: self.valid,
+                            chunk: Some(false),
+                            validated: true,
+                        }));
+                    }
+                    let avail = self.buf.end - self.pos;
+                    let mut n = usize::try_from(remaining).unwrap_or(usize::MAX).min(avail);
+                    if chunked {
+                        n = n.min(threshold.saturating_sub(undelivered).max(1));
+                    }
+                    if n > 0 {
+                        let (start, end) = (self.pos, self.pos + n);
+                        let mut ascii = false;
+                        if let Some(mask) = mask {
+                            let bytes = &mut self.buf.data[start..end];
+                            if kind == MessageKind::Text {
+                                // Unmask and check ASCII in one pass.
+                                ascii = apply_mask_ascii(bytes, mask, offset);
+                            } else {
+                                apply_mask(bytes, mask, offset);
+                            }
+                        }
+                        if self.msg_end != start {
+                            crate::counters::moved(n);
+                            self.buf.data.copy_within(start..end, self.msg_end);
+                        }
+                        if ascii && self.valid == self.msg_end {
+                            self.valid += n;
+                        }
+                        self.msg_end += n;
+                        self.pos = end;
+                    }
+                    let remaining = remaining - n as u64;
+                    let complete = remaining == 0 && fin;
+                    if kind == MessageKind::Binary {
+                        self.valid = self.msg_end;
+                    } else if self.valid < self.msg_end {
+                        // Fail fast: check text as it arrives, not at the end;
+                        // each byte is checked once (the event trusts it).
+                        match validate_prefix(&self.buf.data[self.valid..self.msg_end]) {
+                            Ok(k) if !complete || k == self.msg_end - self.valid => {
+                                self.valid += k;
+                            }
+                            // A complete message may not end inside a character.
+                            _ => return Err(self.fail(ProtocolError::InvalidUtf8.into(), link)),
+                        }
+                    }
+                    if remaining == 0 {
+                        self.phase = Phase::Header;
+                        if !fin {
+                            continue;
+                        }
+                        self.asm.finish();
+                        self.release = Release::Message;
+                        return Ok(Some(Ready::Message {
+                            kind,
+                            start: self.msg_start,
+                            end: self.msg_end,
+                            chunk: chunked.then_some(true),
+                            validated: true,
+                        }));
+                    }
+                    self.phase = Phase::Payload {
+                        kind,
+                        remaining,
+                        mask,
+                        offset: offset + n,
+                        fin,
+                    };
+                    // Out of input, unless a full chunk waits to be handed out
+                    // (an incomplete character alone never makes one).
+                    let chunk_ready = chunked
+                        && self.msg_end - self.msg_start >= threshold
+                        && self.valid > self.msg_start;
+                    if n == avail && !chunk_ready {
+                        return Ok(self.need_more(link));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The commonest frame, before the general decoder: a whole text or
+    /// binary message (FIN set, no RSV bits) with a 7-bit length within
+    /// every limit, masked as the role requires, header and payload
+    /// buffered, and no fragmented message in progress. Such a header
+    /// breaks no rule of RFC 6455 §5.2; anything else returns `None` and
+    /// takes the general path.
+    #[inline(always)]
+    pub(crate) fn small_message(&mut self) -> Option<(MessageKind, usize, usize)> {
+        let avail = &self.buf.data[self.pos..self.buf.end];
+        let [b0, b1, ..] = *avail else {
+            return None;
+        };
+        let kind = match b0 {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let masked = b1 & 0x80 != 0;
+        let len = b1 & 0x7f;
+        let head = if masked { 6 } else { 2 };
+        if masked != (self.role == Role::Server)
+            || len > self.small_limit
+            || avail.len() < head + usize::from(len)
+            || self.asm.kind.is_some()
+        {
+            return None;
+        }
+        let start = self.pos + head;
+        let end = start + usize::from(len);
+        if masked {
+            let mut key = [0u8; 4];
+            key.copy_from_slice(&avail[2..6]);
+            apply_mask(&mut self.buf.data[start..end], key, 0);
+        }
+        self.pos = end;
+        self.release = Release::Message;
+        Some((kind, start, end))
+    }
+
+    /// The common case in one step: an unfragmented message whose payload is
+    /// already buffered and within every limit is unmasked and handed out
+    /// without going through the payload phase. Anything else returns `None`
+    /// and takes the general path, which applies the same rules.
+    #[inline]
+    fn whole_message(&mut self, header: &FrameHeader) -> Option<Ready> {
+        let kind = match header.opcode {
+            Opcode::Text => MessageKind::Text,
+            Opcode::Binary => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::try_from(header.len).ok()?;
+        let fits = header.fin
+            && self.asm.kind.is_none()
+            && len <= self.buf.end - self.pos
+            && len <= self.config.get_chunk_threshold()
+            && len <= self.config.get_max_frame_size()
+            && len <= self.config.get_max_message_size();
+        if !fits {
+            return None;
+        }
+        let (start, end) = (self.pos, self.pos + len);
+        // Text unmasked as all ASCII needs no further check.
+        let validated = match header.mask {
+            Some(mask) => apply_mask_ascii(&mut self.buf.data[start..end], mask, 0),
+            None => false,
+        };
+        self.pos = end;
+        self.release = Release::Message;
+        Some(Ready::Message {
+            kind,
+            start,
+            end,
+            chunk: None,
+            validated,
+        })
+    }
+}

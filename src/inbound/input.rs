@@ -1,0 +1,175 @@
+//! Bytes in: `read_buf`/`commit` and `receive`, and the receive buffer's
+//! policy. Room is made once per message (what a decoded header announced,
+//! plus one read), giving back what the last event lent first, so a payload
+//! byte is not moved again after the read that brought it.
+
+use crate::frame::mask::mask_copy;
+
+use super::{MessageKind, Phase, Release, RxCore};
+
+impl RxCore {
+    /// Gives back what the last event lent and recomputes the live start.
+    pub(crate) fn release_pending(&mut self) {
+        match core::mem::replace(&mut self.release, Release::Nothing) {
+            Release::Nothing => {}
+            Release::Message => {
+                self.msg_start = self.pos;
+                self.msg_end = self.pos;
+                self.valid = self.pos;
+            }
+            Release::Chunk => self.msg_start = self.valid,
+            Release::Head(len) => {
+                self.buf.start += len;
+                self.pos = self.buf.start;
+                self.msg_start = self.pos;
+                self.msg_end = self.pos;
+                self.valid = self.pos;
+                self.handshake = None;
+            }
+        }
+        if self.handshake.is_none() {
+            self.buf.start = if self.asm.kind.is_some() {
+                self.msg_start
+            } else {
+                self.pos
+            };
+        }
+    }
+
+    /// Moves every index down by `by` after live bytes moved to the front.
+    /// Between messages the message indices follow `pos`; they may point
+    /// before the live start (at a consumed control frame) and are not kept.
+    pub(crate) fn shift(&mut self, by: usize) {
+        self.pos -= by;
+        if self.asm.kind.is_some() {
+            self.msg_start -= by;
+            self.msg_end -= by;
+            self.valid -= by;
+        } else {
+            self.msg_start = self.pos;
+            self.msg_end = self.pos;
+            self.valid = self.pos;
+        }
+    }
+
+    fn prepare_input(&mut self, room: usize) {
+        self.release_pending();
+        if self.asm.kind.is_some() && self.msg_end < self.pos {
+            // Close the gap of consumed headers (and control frames) between
+            // the message so far and the undecoded bytes, so a message of
+            // many small fragments holds only its payload.
+            crate::counters::moved(self.buf.end - self.pos);
+            self.buf
+                .data
+                .copy_within(self.pos..self.buf.end, self.msg_end);
+            self.buf.end -= self.pos - self.msg_end;
+            self.pos = self.msg_end;
+        }
+        let moved = self
+            .buf
+            .rewind_if_empty(self.config.get_buffer_high_water());
+        self.shift(moved);
+        // A read that ends the announced payload has its usual room too.
+        let room = room.saturating_add(self.announced());
+        let moved = self.buf.reserve(room, self.config.max_receive_buffer());
+        self.shift(moved);
+    }
+
+    /// Bytes a decoded header announced that have not arrived yet, when they
+    /// will be held whole (a control frame, or a data frame of a message
+    /// below the chunk threshold): reserving them before the payload comes
+    /// means the buffer grows at most once for it, moving only what arrived
+    /// with the header, instead of growing (and moving the message so far)
+    /// read after read. The announced size is within the limits the header
+    /// was checked against, so the buffer stays within
+    /// `Config::max_receive_buffer`.
+    fn announced(&self) -> usize {
+        let waiting = match self.phase {
+            Phase::Header => return 0,
+            Phase::Control { len, .. } => len,
+            Phase::Payload { remaining, .. } => {
+                if self.asm.chunked {
+                    return 0;
+                }
+                usize::try_from(remaining).unwrap_or(usize::MAX)
+            }
+        };
+        // Room for the next frame's header too, so a read that ends the
+        // payload can carry it.
+        waiting
+            .saturating_sub(self.buf.end - self.pos)
+            .saturating_add(crate::frame::MAX_HEADER_LEN)
+    }
+
+    /// Spare room to read into (at least `Config::read_buf_size` bytes).
+    pub(crate) fn read_buf(&mut self) -> &mut [u8] {
+        self.prepare_input(self.config.get_read_buf_size());
+        let end = self.buf.end;
+        &mut self.buf.data[end..]
+    }
+
+    /// Marks `n` bytes of the spare room as received. After a fatal error
+    /// input is dropped: nothing more will be decoded.
+    pub(crate) fn commit(&mut self, n: usize) {
+        if self.error.is_none() {
+            self.buf.end = (self.buf.end + n).min(self.buf.data.len());
+        }
+    }
+
+    /// Copies `bytes` in as received (dropped after a fatal error).
+    ///
+    /// When the bytes continue the masked payload of a data frame whose
+    /// header was decoded, they are unmasked while they are copied and, for
+    /// text, checked for ASCII in the same pass (the payload phase then has
+    /// nothing left to do for them but hand them out).
+    pub(crate) fn receive(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() || self.error.is_some() {
+            return;
+        }
+        self.prepare_input(bytes.len());
+        let rest = self.receive_payload(bytes);
+        let end = self.buf.end;
+        self.buf.data[end..end + rest.len()].copy_from_slice(rest);
+        self.buf.end += rest.len();
+    }
+
+    /// The fused copy of `receive`: takes what belongs to the current masked
+    /// payload (all of it decoded up to here, not delivered in chunks) and
+    /// returns the bytes left to copy as they are.
+    fn receive_payload<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        let Phase::Payload {
+            kind,
+            remaining,
+            mask: Some(mask),
+            offset,
+            fin,
+        } = self.phase
+        else {
+            return bytes;
+        };
+        if self.pos != self.buf.end || self.msg_end != self.pos || self.asm.chunked {
+            return bytes;
+        }
+        let n = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let (now, rest) = bytes.split_at(n);
+        let start = self.buf.end;
+        let ascii = mask_copy(&mut self.buf.data[start..start + n], now, mask, offset);
+        self.buf.end += n;
+        self.pos += n;
+        let before = self.msg_end;
+        self.msg_end += n;
+        if kind == MessageKind::Binary || (ascii && self.valid == before) {
+            self.valid = self.msg_end;
+        }
+        self.phase = Phase::Payload {
+            kind,
+            remaining: remaining - n as u64,
+            mask: Some(mask),
+            offset: offset + n,
+            fin,
+        };
+        rest
+    }
+}

@@ -1,0 +1,327 @@
+//! The receive side: bytes in, events out (RFC 6455 §4, §5, §7).
+//!
+//! [`RxCore`] owns the receive buffer and turns it into events one at a time,
+//! one concern per file:
+//! - `input.rs`: bytes in (`read_buf`/`commit`, `receive`), the buffer policy
+//!   (reserve what a header announced, compact, release), and giving back
+//!   what the last event lent;
+//! - `frames.rs`: the frame phases (header, control payload, data payload),
+//!   unmasking in place, fragments moved together, UTF-8 checked as it
+//!   arrives, and the one-step paths for whole messages;
+//! - `link.rs`: what the receive side shares with the send side, where
+//!   replies the peer is owed (Pong, Close echo, an error's Close) are queued
+//!   the moment they are owed;
+//! - this file: the core's fields and the event dispatch by state.
+//!
+//! The HTTP/1.1 opening handshake, one way into an open connection, is
+//! driven from `src/handshake/driver.rs`.
+
+mod frames;
+mod input;
+mod link;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use frames::Phase;
+pub(crate) use link::{Link, Owed, PONG_BACKLOG};
+
+use alloc::boxed::Box;
+
+use crate::assemble::{Assembler, MessageKind};
+use crate::buffer::RecvBuf;
+use crate::close::{CloseCode, CloseFrame, parse_close_payload};
+use crate::config::Config;
+use crate::connection::Role;
+use crate::error::{Error, ProtocolError};
+use crate::event::Event;
+use crate::handshake::driver::Handshake;
+use crate::handshake::driver::HandshakeWork;
+use crate::handshake::{HeadScanner, Request, Response};
+use crate::state::{Input, State};
+
+/// What the previous event lent out, given back at the next call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Release {
+    Nothing,
+    /// A whole message or its last chunk: the message region is free.
+    Message,
+    /// A chunk: its bytes are free, an incomplete character stays.
+    Chunk,
+    /// A handshake head (and body) of this many bytes.
+    Head(usize),
+}
+
+/// An event located by indices; turned into a borrowed [`Event`] last.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ready {
+    Request,
+    Response(usize),
+    Rejected {
+        head: usize,
+        end: usize,
+    },
+    Message {
+        kind: MessageKind,
+        start: usize,
+        end: usize,
+        chunk: Option<bool>,
+        /// Text whose every byte was validated as it arrived.
+        validated: bool,
+    },
+    Ping(usize, usize),
+    Pong(usize, usize),
+    Close(usize, usize),
+    Abnormal,
+}
+
+/// The receive side of a connection.
+#[derive(Debug)]
+pub(crate) struct RxCore {
+    pub(crate) role: Role,
+    pub(crate) config: Config,
+    pub(crate) buf: RecvBuf,
+    pub(crate) phase: Phase,
+    pub(crate) asm: Assembler,
+    /// Start of the current message's undelivered payload.
+    pub(crate) msg_start: usize,
+    /// End of the current message's payload moved into place.
+    pub(crate) msg_end: usize,
+    /// End of the longest validated prefix of whole characters (text).
+    pub(crate) valid: usize,
+    /// Next byte to decode.
+    pub(crate) pos: usize,
+    pub(crate) release: Release,
+    pub(crate) owed: Owed,
+    pub(crate) handshake: Option<Box<Handshake>>,
+    pub(crate) error: Option<Error>,
+    /// Work done on the handshake so far, for work-bound tests.
+    pub(crate) work: HandshakeWork,
+    /// The largest payload [`small_message`](Self::small_message) takes:
+    /// 125 (the 7-bit length form) or less if a limit is lower.
+    pub(crate) small_limit: u8,
+}
+
+impl RxCore {
+    pub(crate) fn new(role: Role, config: Config) -> Self {
+        Self {
+            role,
+            config,
+            buf: RecvBuf::default(),
+            phase: Phase::Header,
+            asm: Assembler::default(),
+            msg_start: 0,
+            msg_end: 0,
+            valid: 0,
+            pos: 0,
+            release: Release::Nothing,
+            owed: Owed::new(),
+            handshake: match role {
+                Role::Server => Some(Box::new(Handshake::ServerAwaiting(HeadScanner::default()))),
+                Role::Client => None,
+            },
+            error: None,
+            work: HandshakeWork::default(),
+            small_limit: config
+                .get_chunk_threshold()
+                .min(config.get_max_frame_size())
+                .min(config.get_max_message_size())
+                .min(125) as u8,
+        }
+    }
+
+    // ----- buffer management -------------------------------------------------
+
+    /// Heap bytes held by the receive side.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+            + if self.handshake.is_some() {
+                core::mem::size_of::<Handshake>()
+            } else {
+                0
+            }
+    }
+
+    /// Releases the receive buffer if it holds nothing.
+    pub(crate) fn shrink(&mut self) {
+        self.release_pending();
+        let moved = self.buf.rewind_if_empty(0);
+        self.shift(moved);
+    }
+
+    // ----- errors --------------------------------------------------------------
+
+    pub(crate) fn fail(&mut self, error: Error, link: Link<'_>) -> Error {
+        fail_into(&mut self.error, link, error)
+    }
+
+    // ----- events ----------------------------------------------------------------
+
+    /// The next event, `Ok(None)` when more bytes are needed.
+    #[inline(always)]
+    pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
+        self.release_pending();
+        if self.handshake.is_some() {
+            self.settle_answered(link.life.get().state);
+        }
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let state = link.life.get().state;
+        if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
+            if let Some((kind, start, end)) = self.small_message() {
+                let bytes = &self.buf.data[start..end];
+                return match kind {
+                    MessageKind::Binary => Ok(Some(Event::Binary(bytes))),
+                    MessageKind::Text => match crate::utf8::to_str(bytes) {
+                        Ok(text) => Ok(Some(Event::Text(text))),
+                        Err(_) => Err(fail_into(
+                            &mut self.error,
+                            link,
+                            ProtocolError::InvalidUtf8.into(),
+                        )),
+                    },
+                };
+            }
+        }
+        self.next_event_general(link)
+    }
+
+    /// Everything but the one-step path of [`next_event`](Self::next_event),
+    /// kept out of line so the common case inlines into the caller.
+    #[inline(never)]
+    fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
+        let ready = match link.life.get().state {
+            State::AwaitingRequest => self.server_handshake(link)?,
+            State::AwaitingResponse => self.client_handshake(link)?,
+            State::Open | State::CloseSent => self.frames(link)?,
+            State::RequestReceived => None,
+            State::Closed | State::Failed => {
+                // Nothing may follow the peer's Close; discard the rest.
+                self.pos = self.buf.end;
+                self.release = Release::Message;
+                None
+            }
+        };
+        match ready {
+            Some(ready) => self.event(ready, link).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn event<'s>(&'s mut self, ready: Ready, link: Link<'_>) -> Result<Event<'s>, Error> {
+        let data = &self.buf.data;
+        Ok(match ready {
+            Ready::Request => match self.handshake.as_deref() {
+                Some(Handshake::ServerPending { parsed, .. }) => Event::HandshakeRequest(
+                    Request::new(&data[self.buf.start..self.buf.start + parsed.len], parsed),
+                ),
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Response(len) => match self.handshake.as_deref() {
+                Some(Handshake::Reported(parsed)) => Event::HandshakeResponse(Response::new(
+                    &data[self.buf.start..self.buf.start + len],
+                    &[],
+                    parsed,
+                )),
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Rejected { head, end } => match self.handshake.as_deref() {
+                Some(Handshake::Reported(parsed)) => {
+                    let base = self.buf.start;
+                    Event::HandshakeRejected(Response::new(
+                        &data[base..base + head],
+                        &data[base + head..base + end],
+                        parsed,
+                    ))
+                }
+                _ => return Ok(Event::Close(ABNORMAL)),
+            },
+            Ready::Message {
+                kind,
+                start,
+                end,
+                chunk,
+                validated,
+            } => {
+                let bytes = &data[start..end];
+                match kind {
+                    MessageKind::Binary => match chunk {
+                        None => Event::Binary(bytes),
+                        Some(last) => Event::BinaryChunk { data: bytes, last },
+                    },
+                    MessageKind::Text => {
+                        let text = if validated {
+                            #[allow(unsafe_code)]
+                            // SAFETY: `validated` is set by `whole_message` when
+                            // the unmasking pass found every byte ASCII, and by
+                            // the payload phase for a region that ends at
+                            // `self.valid`: every byte of `start..end` passed
+                            // `validate_prefix` or a fused ASCII check after it
+                            // was unmasked, and the payload phase fails a
+                            // complete message that ends inside a character.
+                            // Validated bytes are never written again: later
+                            // payload is written at `msg_end` or beyond, and
+                            // compaction moves whole regions with `copy_within`,
+                            // which keeps their contents.
+                            Ok(unsafe { crate::accel::assume_utf8(bytes) })
+                        } else {
+                            crate::utf8::to_str(bytes)
+                        };
+                        match text {
+                            Ok(text) => match chunk {
+                                None => Event::Text(text),
+                                Some(last) => Event::TextChunk { data: text, last },
+                            },
+                            Err(_) => {
+                                return Err(fail_into(
+                                    &mut self.error,
+                                    link,
+                                    ProtocolError::InvalidUtf8.into(),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            Ready::Ping(s, e) => Event::Ping(&data[s..e]),
+            Ready::Pong(s, e) => Event::Pong(&data[s..e]),
+            Ready::Close(s, e) => match parse_close_payload(&data[s..e]) {
+                Ok(frame) => Event::Close(frame),
+                Err(_) => Event::Close(ABNORMAL),
+            },
+            Ready::Abnormal => Event::Close(ABNORMAL),
+        })
+    }
+
+    /// Nothing more can be decoded now: report the end of the stream if it
+    /// came, else ask for more bytes.
+    pub(crate) fn need_more(&mut self, link: Link<'_>) -> Option<Ready> {
+        let life = link.life.get();
+        if life.eof && !life.state.is_terminal() {
+            link.set(Input::Eof);
+            self.pos = self.buf.end;
+            self.release = Release::Message;
+            self.asm.finish();
+            Some(Ready::Abnormal)
+        } else {
+            None
+        }
+    }
+}
+
+pub(crate) const ABNORMAL: CloseFrame<'static> = CloseFrame {
+    code: CloseCode::ABNORMAL,
+    reason: "",
+};
+
+/// Records a fatal error: sticky, Close queued (unless ours was sent), Failed.
+pub(crate) fn fail_into(slot: &mut Option<Error>, link: Link<'_>, error: Error) -> Error {
+    if let Error::Protocol(e) = error {
+        if link.life.get().state == State::Open {
+            link.close(Some(e.close_code()));
+        }
+    }
+    *slot = Some(error);
+    link.set(Input::Error);
+    error
+}
