@@ -102,7 +102,8 @@ mod state;
 mod vectored;
 
 // Internals for fuzz targets, benchmarks and tests: the frame codec, the
-// UTF-8 validator and the buffer counters. Public (and hidden) only with the
+// UTF-8 validator, the buffer counters and the shared way to open a
+// connection without a peer. Public (and hidden) only with the
 // `fuzzing` feature; not part of the API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -115,6 +116,9 @@ pub mod frame;
 #[cfg(not(feature = "fuzzing"))]
 #[allow(unreachable_pub, dead_code)]
 mod frame;
+#[cfg(any(feature = "fuzzing", test))]
+#[doc(hidden)]
+pub mod testing;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod utf8;

@@ -4,7 +4,7 @@
 
 use hybi::frame::Opcode;
 use hybi::frame::encode::encode_frame;
-use hybi::{Accept, AcceptKey, ClientRequest, Config, Connection, Event};
+use hybi::{Config, Connection, Event};
 
 /// Size of each simulated socket read.
 pub const READ: usize = 64 << 10;
@@ -18,40 +18,18 @@ Accept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
 
+/// A server past its handshake, opened the shared way (`hybi::testing`).
 pub fn open_server(config: Config) -> Connection {
-    let mut conn = Connection::server(config);
-    conn.receive(BROWSER_REQUEST);
-    assert!(matches!(
-        conn.next_event(),
-        Ok(Some(Event::HandshakeRequest(_)))
-    ));
-    conn.accept(Accept::new()).unwrap();
-    let n = conn.transmit().len();
-    conn.advance(n);
-    conn
+    hybi::testing::open_server(config)
 }
 
 /// A client past its handshake, masking with the production source (what
-/// `Connection::client` uses).
+/// `Connection::client` uses), opened the shared way (`hybi::testing`).
 pub fn open_client(config: Config) -> Connection {
-    let mut conn = Connection::client(ClientRequest::new("example.com", "/"), config).unwrap();
-    let request = conn.transmit().to_vec();
-    conn.advance(request.len());
-    let text = String::from_utf8(request).unwrap();
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap();
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        AcceptKey::from_key(key.as_bytes()).as_str()
-    );
-    conn.receive(response.as_bytes());
-    assert!(matches!(
-        conn.next_event(),
-        Ok(Some(Event::HandshakeResponse(_)))
-    ));
-    conn
+    hybi::testing::open_client(
+        config,
+        Box::new(hybi::ChaChaRandom::from_os().expect("OS entropy")),
+    )
 }
 
 /// ASCII text of `len` bytes.

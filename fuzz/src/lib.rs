@@ -9,7 +9,7 @@
 //! - after an error, further input produces no events, and the close frame
 //!   owed for a protocol error is handed out.
 
-use hybi::{Accept, AcceptKey, ClientRequest, Config, Connection, Error, Event, SeededRandom};
+use hybi::{Config, Connection, Error, Event, SeededRandom};
 
 /// Everything a connection produced.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -35,47 +35,12 @@ pub fn small_config() -> Config {
         .buffer_high_water(8 << 10)
 }
 
-/// A valid handshake request.
-pub const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-
-/// A server that accepted [`REQUEST`], output drained.
-pub fn open_server(config: Config) -> Connection {
-    let mut conn = Connection::server(config);
-    conn.receive(REQUEST);
-    assert!(matches!(conn.next_event(), Ok(Some(Event::HandshakeRequest(_)))));
-    conn.accept(Accept::new()).expect("accept");
-    let n = conn.transmit().len();
-    conn.advance(n);
-    conn
-}
+/// The shared way to open a connection without a peer (`hybi::testing`).
+pub use hybi::testing::{REQUEST, open_server, response_for};
 
 /// A client with its request drained, before any response.
 pub fn new_client(config: Config) -> (Connection, Vec<u8>) {
-    let mut conn = Connection::client_with_rng(
-        ClientRequest::new("example.com", "/chat"),
-        config,
-        Box::new(SeededRandom::new(7)),
-    )
-    .expect("client");
-    let request = conn.transmit().to_vec();
-    conn.advance(request.len());
-    (conn, request)
-}
-
-/// The 101 response for a client's request.
-pub fn response_for(request: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(request);
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .expect("key");
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-Sec-WebSocket-Accept: {}\r\n\r\n",
-        AcceptKey::from_key(key.trim().as_bytes()).as_str()
-    )
-    .into_bytes()
+    hybi::testing::new_client(config, Box::new(SeededRandom::new(7)))
 }
 
 /// A client that received a valid 101.

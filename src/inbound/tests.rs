@@ -6,24 +6,10 @@ use crate::Connection;
 use crate::event::Event;
 use crate::frame::Opcode;
 use crate::frame::encode::encode_frame;
-use crate::handshake::Accept;
 use alloc::vec::Vec;
 
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-Sec-WebSocket-Version: 13\r\n\r\n";
-
 fn open() -> Connection {
-    let mut conn = Connection::server(Config::new());
-    conn.receive(REQUEST);
-    assert!(matches!(
-        conn.next_event(),
-        Ok(Some(Event::HandshakeRequest(_)))
-    ));
-    conn.accept(Accept::new()).unwrap();
-    let n = conn.transmit().len();
-    conn.advance(n);
-    conn
+    crate::testing::open_server(Config::new())
 }
 
 fn masked(opcode: Opcode, payload: &[u8]) -> Vec<u8> {

@@ -1,18 +1,15 @@
 //! Shared test helpers: owned event transcripts, feeding input whole, byte
 //! by byte or at seeded random split points, ready-made open connections, and
 //! an in-memory client/server `Pair`.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use hybi::frame::Opcode;
 use hybi::frame::encode::encode_frame;
-use hybi::{
-    Accept, AcceptKey, ClientRequest, Config, Connection, Error, Event, SeededRandom, State,
-};
+use hybi::{Accept, Config, Connection, Error, Event, SeededRandom, State};
 
-/// A valid client handshake request (RFC 6455 §1.2 example).
-pub const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
-Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+/// The shared way to open a connection without a peer (`hybi::testing`,
+/// also used by the benchmarks, the fuzz targets and the unit tests).
+pub use hybi::testing::{REQUEST, open_server, response_for};
 
 /// An owned copy of an event, for comparing transcripts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,41 +166,10 @@ pub fn assert_split_invariant(
     whole
 }
 
-/// A server that has accepted `REQUEST`, with the 101 drained.
-pub fn open_server(config: Config) -> Connection {
-    let mut conn = Connection::server(config);
-    conn.receive(REQUEST);
-    match conn.next_event() {
-        Ok(Some(Event::HandshakeRequest(_))) => {}
-        other => panic!("expected a request, got {other:?}"),
-    }
-    conn.accept(Accept::new()).unwrap();
-    let n = conn.transmit().len();
-    conn.advance(n);
-    assert_eq!(conn.state(), State::Open);
-    conn
-}
-
-/// The 101 response a server would send for a client's queued request.
-pub fn response_for(request: &[u8]) -> Vec<u8> {
-    let text = std::str::from_utf8(request).unwrap();
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap();
-    let accept = AcceptKey::from_key(key.trim().as_bytes());
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-Sec-WebSocket-Accept: {}\r\n\r\n",
-        accept.as_str()
-    )
-    .into_bytes()
-}
-
-/// A client with its request written out, before the response.
+/// A client with its request queued (not yet drained), before the response.
 pub fn new_client(config: Config, seed: u64) -> Connection {
     Connection::client_with_rng(
-        ClientRequest::new("server.example.com", "/chat"),
+        hybi::ClientRequest::new("server.example.com", "/chat"),
         config,
         Box::new(SeededRandom::new(seed)),
     )
@@ -212,16 +178,7 @@ pub fn new_client(config: Config, seed: u64) -> Connection {
 
 /// A client that has received a valid 101, with its request drained.
 pub fn open_client(config: Config) -> Connection {
-    let mut conn = new_client(config, 1);
-    let request = conn.transmit().to_vec();
-    conn.advance(request.len());
-    conn.receive(&response_for(&request));
-    match conn.next_event() {
-        Ok(Some(Event::HandshakeResponse(r))) => assert_eq!(r.status(), 101),
-        other => panic!("expected a 101, got {other:?}"),
-    }
-    assert_eq!(conn.state(), State::Open);
-    conn
+    hybi::testing::open_client(config, Box::new(SeededRandom::new(1)))
 }
 
 /// A frame as a client sends it (masked with `mask`).
