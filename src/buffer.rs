@@ -119,6 +119,7 @@ impl SendBuf {
     /// `high_water` unless the bytes themselves need more, so a buffer that
     /// stays at or below the mark is never released by `advance` and steady
     /// traffic does not allocate.
+    #[inline]
     pub(crate) fn room(&mut self, n: usize, high_water: usize) -> &mut [u8] {
         let needed = self.end + n;
         if self.data.len() < needed {
@@ -133,6 +134,7 @@ impl SendBuf {
     }
 
     /// Marks `n` bytes of the room as encoded.
+    #[inline]
     pub(crate) fn filled(&mut self, n: usize) {
         self.end = (self.end + n).min(self.data.len());
     }

@@ -73,6 +73,7 @@ impl TxCore {
         self.buf.filled(n);
     }
 
+    #[inline]
     fn check_open(&self, life: &Cell<Life>) -> Result<(), UsageError> {
         let life = life.get();
         if life.can_send() {
@@ -85,6 +86,7 @@ impl TxCore {
     }
 
     /// Whether a whole message may be queued now.
+    #[inline]
     pub(crate) fn check_message(&self, life: &Cell<Life>) -> Result<(), UsageError> {
         self.check_open(life)?;
         if self.fragment.is_some() {
@@ -116,6 +118,7 @@ impl TxCore {
         self.buf.filled(len);
     }
 
+    #[inline]
     pub(crate) fn send_message(
         &mut self,
         life: &Cell<Life>,
