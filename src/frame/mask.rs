@@ -9,15 +9,16 @@
 /// 8-byte word (both halves in memory order).
 #[inline]
 fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
-    let k = offset & 3;
-    let m = [
-        mask[k],
-        mask[(k + 1) & 3],
-        mask[(k + 2) & 3],
-        mask[(k + 3) & 3],
-    ];
-    let m32 = u32::from_ne_bytes(m);
-    (m, u64::from(m32) | (u64::from(m32) << 32))
+    // Rotating the word by whole bytes, toward lower addresses, is the
+    // rotated array (a register rotate, not four byte loads).
+    let shift = ((offset & 3) * 8) as u32;
+    let word = u32::from_ne_bytes(mask);
+    let m32 = if cfg!(target_endian = "little") {
+        word.rotate_right(shift)
+    } else {
+        word.rotate_left(shift)
+    };
+    (m32.to_ne_bytes(), u64::from(m32) | (u64::from(m32) << 32))
 }
 
 /// XORs `buf` in place with `mask`, starting at byte `offset` of the mask
@@ -103,19 +104,27 @@ pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> 
 #[inline]
 pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
+    if dst.len() < 64 {
+        // Short payloads (most sends): no aligning head, no wide loop, and
+        // small enough to inline into the frame writer.
+        let (m, m64) = rotated(mask, offset);
+        return copy_words(dst, src, m, m64) == 0;
+    }
+    mask_copy_long(dst, src, mask, offset)
+}
+
+/// [`mask_copy`] from 64 bytes on: an aligning head, whole blocks through
+/// `crate::accel`, then the tail. Out of line so the short path stays small.
+#[inline(never)]
+fn mask_copy_long(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     let head = head_len(dst);
     let (dh, dst) = dst.split_at_mut(head);
     let (sh, src) = src.split_at(head);
     let (m, m64) = rotated(mask, offset);
     let mut high = copy_words(dh, sh, m, m64);
     let (m, m64) = rotated(mask, offset + head);
-    let done = if dst.len() >= 64 {
-        let (wide, done) = crate::accel::xor_copy(dst, src, m64);
-        high |= wide & 0x8080_8080_8080_8080;
-        done
-    } else {
-        0
-    };
+    let (wide, done) = crate::accel::xor_copy(dst, src, m64);
+    high |= wide & 0x8080_8080_8080_8080;
     high |= copy_words(&mut dst[done..], &src[done..], m, m64);
     high == 0
 }
@@ -124,19 +133,33 @@ pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bo
 /// into `dst` (same length). Returns the OR of the output bytes' high bits.
 #[inline(always)]
 fn copy_words(dst: &mut [u8], src: &[u8], m: [u8; 4], m64: u64) -> u64 {
+    let len = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..len], &src[..len]);
     let mut acc = 0u64;
-    let mut d = dst.chunks_exact_mut(8);
-    let mut s = src.chunks_exact(8);
-    for (dw, sw) in (&mut d).zip(&mut s) {
+    let mut i = 0;
+    while i + 8 <= len {
         let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(sw);
+        bytes.copy_from_slice(&src[i..i + 8]);
         let w = u64::from_ne_bytes(bytes) ^ m64;
         acc |= w;
-        dw.copy_from_slice(&w.to_ne_bytes());
+        dst[i..i + 8].copy_from_slice(&w.to_ne_bytes());
+        i += 8;
     }
-    for (i, (db, sb)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
-        *db = sb ^ m[i & 3];
-        acc |= u64::from(*db);
+    if i + 4 <= len {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(&src[i..i + 4]);
+        // The low half of `m64` is the mask in memory order, like `m`.
+        let w = u32::from_ne_bytes(bytes) ^ (m64 as u32);
+        acc |= u64::from(w);
+        dst[i..i + 4].copy_from_slice(&w.to_ne_bytes());
+        i += 4;
+    }
+    let mut k = 0;
+    while i < len {
+        dst[i] = src[i] ^ m[k];
+        acc |= u64::from(dst[i]);
+        i += 1;
+        k += 1;
     }
     acc & 0x8080_8080_8080_8080
 }
