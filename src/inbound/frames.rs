@@ -215,7 +215,9 @@ impl RxCore {
     /// breaks no rule of RFC 6455 §5.2; anything else returns `None` and
     /// takes the general path.
     #[inline(always)]
-    pub(crate) fn small_message(&mut self) -> Option<(MessageKind, usize, usize)> {
+    /// Returns the kind, the payload's range, and whether the unmasking
+    /// pass found every byte ASCII (then text needs no further check).
+    pub(crate) fn small_message(&mut self) -> Option<(MessageKind, usize, usize, bool)> {
         let avail = &self.buf.data[self.pos..self.buf.end];
         let [b0, b1, ..] = *avail else {
             return None;
@@ -237,14 +239,15 @@ impl RxCore {
         }
         let start = self.pos + head;
         let end = start + usize::from(len);
+        let mut ascii = false;
         if masked {
             let mut key = [0u8; 4];
             key.copy_from_slice(&avail[2..6]);
-            apply_mask(&mut self.buf.data[start..end], key, 0);
+            ascii = apply_mask_ascii(&mut self.buf.data[start..end], key, 0);
         }
         self.pos = end;
         self.release = Release::Message;
-        Some((kind, start, end))
+        Some((kind, start, end, ascii))
     }
 
     /// The common case in one step: an unfragmented message whose payload is

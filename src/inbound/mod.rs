@@ -168,10 +168,17 @@ impl RxCore {
         }
         let state = link.life.get().state;
         if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
-            if let Some((kind, start, end)) = self.small_message() {
+            if let Some((kind, start, end, ascii)) = self.small_message() {
                 let bytes = &self.buf.data[start..end];
                 return match kind {
                     MessageKind::Binary => Ok(Some(Event::Binary(bytes))),
+                    #[allow(unsafe_code)]
+                    // SAFETY: `small_message` reports `ascii` only when its
+                    // unmasking pass saw every byte of `start..end` below
+                    // 0x80, and ASCII is UTF-8; nothing wrote them since.
+                    MessageKind::Text if ascii => Ok(Some(Event::Text(unsafe {
+                        crate::accel::assume_utf8(bytes)
+                    }))),
                     MessageKind::Text => match crate::utf8::to_str(bytes) {
                         Ok(text) => Ok(Some(Event::Text(text))),
                         Err(_) => Err(fail_into(
