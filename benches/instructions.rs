@@ -13,7 +13,9 @@
 //! 64 KiB read copies), `read_copy_16` (the same input through the same
 //! copies into a plain buffer, no engine: subtract it to get the engine's
 //! share), `send_text_16` (client side, masked), `send_text_16_server`
-//! (server side, unmasked: the difference is the cost of a masking key).
+//! (server side, unmasked: the difference is the cost of a masking key),
+//! `receive_fragmented_64k` (a masked 64 KiB multi-byte text message in 16
+//! fragments of 4 KiB, server side; count = messages).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -51,6 +53,12 @@ fn main() {
                 let n = conn.transmit().len();
                 conn.advance(n);
             }
+        }
+        "receive_fragmented_64k" => {
+            let input = stream(&multibyte(64 << 10), Opcode::Text, true, 16, count);
+            let mut conn = open_server(Config::new());
+            let got = feed(&mut conn, &input);
+            assert_eq!(got, (64 << 10) * count);
         }
         "send_text_16_server" => {
             let text = String::from_utf8(ascii(16)).unwrap();

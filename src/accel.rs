@@ -16,6 +16,13 @@
 //!   the whole message is covered, [`assume_utf8`] makes the `&str` without a
 //!   second pass.
 //!
+//! - **Unmasking a fragment while moving it down.** A later fragment's
+//!   payload is unmasked and moved down over the frame header before it, so
+//!   the message stays one slice. Source and destination overlap (the gap is
+//!   only the 2–14 header bytes), which safe Rust cannot express as two
+//!   slices; [`xor_move_down`] does both in one forward pass instead of an
+//!   unmasking pass and a `copy_within` pass.
+//!
 //! Every function here has a safe, portable twin used for tests: the results
 //! must be identical at every length, alignment and mask offset.
 #![allow(unsafe_code)]
@@ -128,6 +135,109 @@ pub(crate) fn xor_in_place(buf: &mut [u8], key: u64) -> (u64, usize) {
     xor_in_place_blocks(buf, key)
 }
 
+/// Writes `buf[src..src + len]` XORed with the repeated `key` (rotated to
+/// `buf[src]`'s place in the mask cycle, as for [`xor_copy`]) to
+/// `buf[dst..dst + len]`, for `dst <= src`: the ranges may overlap. Returns
+/// the OR of the output bytes (for an ASCII check). Bytes in
+/// `dst + len..src + len` are left unspecified (they are the gap's old
+/// bytes or the source's, masked or not).
+///
+/// # Panics
+/// If `dst > src` or `src + len` is past the end of `buf`.
+#[inline]
+pub(crate) fn xor_move_down(buf: &mut [u8], src: usize, dst: usize, len: usize, key: u64) -> u64 {
+    assert!(
+        dst <= src && src.checked_add(len).is_some_and(|end| end <= buf.len()),
+        "xor_move_down: bad ranges"
+    );
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if len >= WIDE_MIN && has_avx2() {
+        // SAFETY: AVX2 was just detected; the ranges were checked above,
+        // which is what `xor_move_down_avx2` requires.
+        return unsafe { xor_move_down_avx2(buf, src, dst, len, key) };
+    }
+    xor_move_down_words(buf, src, dst, len, key, 0)
+}
+
+/// [`xor_move_down`] from byte `from` on, a word at a time, then bytes.
+/// Requires the checks `xor_move_down` makes.
+#[inline(always)]
+fn xor_move_down_words(
+    buf: &mut [u8],
+    src: usize,
+    dst: usize,
+    len: usize,
+    key: u64,
+    from: usize,
+) -> u64 {
+    debug_assert!(dst <= src && src + len <= buf.len() && from <= len);
+    let base = buf.as_mut_ptr();
+    let mut acc = 0u64;
+    let mut i = from;
+    while i + 8 <= len {
+        // SAFETY: `src + i + 8 <= src + len <= buf.len()` and
+        // `dst + i + 8 <= src + i + 8`, so both words are inside `buf`
+        // (unaligned accesses are allowed by `read/write_unaligned`). The
+        // pass runs forward and reads each word before writing one: the
+        // write covers bytes below `src + i + 8` (as `dst <= src`), all of
+        // which were read already, so no source byte is overwritten before
+        // it is read.
+        unsafe {
+            let w = core::ptr::read_unaligned(base.add(src + i).cast::<u64>()) ^ key;
+            core::ptr::write_unaligned(base.add(dst + i).cast::<u64>(), w);
+            acc |= w;
+        }
+        i += 8;
+    }
+    let k = key.to_ne_bytes();
+    while i < len {
+        // Earlier writes ended below `dst + i <= src + i`: this byte is
+        // still the source's.
+        let b = buf[src + i] ^ k[i & 7];
+        buf[dst + i] = b;
+        acc |= u64::from(b);
+        i += 1;
+    }
+    acc
+}
+
+/// [`xor_move_down`]'s loop, 32 bytes at a time with AVX2, then words.
+///
+/// # Safety
+/// The CPU must support AVX2, `dst <= src`, and `src + len <= buf.len()`.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn xor_move_down_avx2(buf: &mut [u8], src: usize, dst: usize, len: usize, key: u64) -> u64 {
+    use core::arch::x86_64::{
+        __m256i, _mm256_loadu_si256, _mm256_or_si256, _mm256_set1_epi64x, _mm256_setzero_si256,
+        _mm256_storeu_si256, _mm256_xor_si256,
+    };
+    let base = buf.as_mut_ptr();
+    let k = _mm256_set1_epi64x(key as i64);
+    let mut acc = _mm256_setzero_si256();
+    let mut i = 0;
+    while i + 32 <= len {
+        // SAFETY: as in `xor_move_down_words`, for 32-byte blocks: both are
+        // inside `buf` (`dst + i + 32 <= src + i + 32 <= src + len`), each
+        // block is loaded before its store, and the store ends at
+        // `dst + i + 32 <= src + i + 32`, below every byte not read yet.
+        // AVX2 is available (the caller's promise); loadu/storeu take
+        // unaligned addresses.
+        unsafe {
+            let v = _mm256_xor_si256(_mm256_loadu_si256(base.add(src + i).cast::<__m256i>()), k);
+            _mm256_storeu_si256(base.add(dst + i).cast::<__m256i>(), v);
+            acc = _mm256_or_si256(acc, v);
+        }
+        i += 32;
+    }
+    let mut lanes = [0u64; 4];
+    // SAFETY: `lanes` is 32 bytes, the size of one `__m256i`.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast::<__m256i>(), acc) };
+    let wide = lanes.iter().fold(0, |x, y| x | y);
+    // `i` is a multiple of 32, so of 8: the key lines up for the rest.
+    wide | xor_move_down_words(buf, src, dst, len, key, i)
+}
+
 /// `bytes` as `&str` if every byte is ASCII.
 #[inline]
 pub(crate) fn ascii_str(bytes: &[u8]) -> Option<&str> {
@@ -166,6 +276,42 @@ mod tests {
     use alloc::vec::Vec;
 
     const KEY: u64 = u64::from_ne_bytes([0x37, 0xfa, 0x21, 0x3d, 0x37, 0xfa, 0x21, 0x3d]);
+
+    /// Every gap a frame header leaves (2-14 bytes) and more, lengths around
+    /// the word, block and wide-loop sizes, at 8 source alignments: the
+    /// dispatched (AVX2 when present) and portable passes write what an
+    /// unmasking pass and a `copy_within` would, and touch nothing before
+    /// the destination or past the source.
+    #[test]
+    fn xor_move_down_matches_unmask_then_move() {
+        for gap in [0, 1, 2, 4, 6, 8, 10, 14, 31, 64, 300] {
+            for len in (0..=80).chain([255, 256, 257, 300, 511, 512, 600, 1025]) {
+                for align in 0..8 {
+                    let dst = align;
+                    let src = dst + gap;
+                    let total = src + len + 9;
+                    let original: Vec<u8> = (0..total).map(|i| (i * 37 + 11) as u8).collect();
+                    let mut want = original.clone();
+                    let masked = reference(&original[src..src + len], KEY);
+                    want[dst..dst + len].copy_from_slice(&masked);
+                    for wide in [true, false] {
+                        let mut buf = original.clone();
+                        let acc = if wide {
+                            xor_move_down(&mut buf, src, dst, len, KEY)
+                        } else {
+                            xor_move_down_words(&mut buf, src, dst, len, KEY, 0)
+                        };
+                        let what = alloc::format!("gap {gap} len {len} align {align} wide {wide}");
+                        assert_eq!(&buf[dst..dst + len], &want[dst..dst + len], "{what}");
+                        assert_eq!(&buf[..dst], &original[..dst], "{what}");
+                        assert_eq!(&buf[src + len..], &original[src + len..], "{what}");
+                        let or = masked.iter().fold(0u64, |a, &b| a | u64::from(b));
+                        assert_eq!(acc & 0x8080_8080_8080_8080 != 0, or & 0x80 != 0, "{what}");
+                    }
+                }
+            }
+        }
+    }
 
     fn reference(src: &[u8], key: u64) -> Vec<u8> {
         let k = key.to_ne_bytes();

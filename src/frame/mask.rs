@@ -95,6 +95,26 @@ pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> 
     mask_words(buf, m, m64) == 0
 }
 
+/// Unmasks `buf[src]` (masked from `offset` of the mask cycle) while moving
+/// it down to start at `dst <= src.start`, in one pass; the ranges may
+/// overlap. Returns whether every output byte is ASCII. What was between
+/// the new end and `src.end` is left unspecified.
+///
+/// # Panics
+/// If `dst > src.start` or `src` is not inside `buf`.
+#[inline]
+pub(crate) fn mask_move_down(
+    buf: &mut [u8],
+    src: core::ops::Range<usize>,
+    dst: usize,
+    mask: [u8; 4],
+    offset: usize,
+) -> bool {
+    let (_, m64) = rotated(mask, offset);
+    let len = src.end.saturating_sub(src.start);
+    crate::accel::xor_move_down(buf, src.start, dst, len, m64) & 0x8080_8080_8080_8080 == 0
+}
+
 /// Copies `src` into `dst` (of the same length) masked with `mask` from
 /// `offset` of its cycle, in one pass: the fused form of a copy followed by
 /// [`apply_mask`]. Returns whether every output byte is ASCII.

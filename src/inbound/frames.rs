@@ -6,7 +6,7 @@
 
 use crate::close::parse_close_payload;
 use crate::frame::decode::{HeaderRules, decode_header};
-use crate::frame::mask::{apply_mask, apply_mask_ascii};
+use crate::frame::mask::{apply_mask, apply_mask_ascii, mask_move_down};
 use crate::frame::{FrameHeader, Opcode};
 use crate::utf8::validate_prefix;
 
@@ -139,18 +139,33 @@ impl RxCore {
                     if n > 0 {
                         let (start, end) = (self.pos, self.pos + n);
                         let mut ascii = false;
-                        if let Some(mask) = mask {
-                            let bytes = &mut self.buf.data[start..end];
-                            if kind == MessageKind::Text {
-                                // Unmask and check ASCII in one pass.
-                                ascii = apply_mask_ascii(bytes, mask, offset);
-                            } else {
-                                apply_mask(bytes, mask, offset);
+                        match (mask, self.msg_end != start) {
+                            // A later fragment, masked: unmask it while moving
+                            // it down over the header before it (one pass,
+                            // the ASCII check in it).
+                            (Some(mask), true) => {
+                                ascii = mask_move_down(
+                                    &mut self.buf.data,
+                                    start..end,
+                                    self.msg_end,
+                                    mask,
+                                    offset,
+                                ) && kind == MessageKind::Text;
                             }
-                        }
-                        if self.msg_end != start {
-                            crate::counters::moved(n);
-                            self.buf.data.copy_within(start..end, self.msg_end);
+                            (Some(mask), false) => {
+                                let bytes = &mut self.buf.data[start..end];
+                                if kind == MessageKind::Text {
+                                    // Unmask and check ASCII in one pass.
+                                    ascii = apply_mask_ascii(bytes, mask, offset);
+                                } else {
+                                    apply_mask(bytes, mask, offset);
+                                }
+                            }
+                            (None, true) => {
+                                crate::counters::moved(n);
+                                self.buf.data.copy_within(start..end, self.msg_end);
+                            }
+                            (None, false) => {}
                         }
                         if ascii && self.valid == self.msg_end {
                             self.valid += n;

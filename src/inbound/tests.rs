@@ -132,7 +132,7 @@ fn small_message_takes_exactly_the_frames_the_decoder_allows() {
                             && h.len <= limit as u64
                             && h.len < 126
                             && Some((n, h.len as usize))
-                                == fast.map(|(_, start, end)| (start, end - start))
+                                == fast.map(|(_, start, end, _)| (start, end - start))
                     }
                     _ => false,
                 };
