@@ -78,21 +78,42 @@ impl TxCore {
         let life = life.get();
         if life.can_send() {
             Ok(())
-        } else if life.state.is_handshaking() {
-            Err(UsageError::NotOpen)
         } else {
-            Err(UsageError::Closed)
+            Err(Self::not_open(life))
+        }
+    }
+
+    /// Why nothing may be sent now (kept off the hot path).
+    #[cold]
+    #[inline(never)]
+    fn not_open(life: Life) -> UsageError {
+        if life.state.is_handshaking() {
+            UsageError::NotOpen
+        } else {
+            UsageError::Closed
         }
     }
 
     /// Whether a whole message may be queued now.
     #[inline]
     pub(crate) fn check_message(&self, life: &Cell<Life>) -> Result<(), UsageError> {
-        self.check_open(life)?;
-        if self.fragment.is_some() {
-            return Err(UsageError::FragmentInProgress);
+        let now = life.get();
+        if now.can_send() && self.fragment.is_none() {
+            Ok(())
+        } else {
+            Err(self.refusal(now))
         }
-        Ok(())
+    }
+
+    /// Why a whole message may not be queued now (kept off the hot path).
+    #[cold]
+    #[inline(never)]
+    fn refusal(&self, life: Life) -> UsageError {
+        if !life.can_send() {
+            Self::not_open(life)
+        } else {
+            UsageError::FragmentInProgress
+        }
     }
 
     /// Whether frames from this side are masked (a client's).
