@@ -1,10 +1,24 @@
 #!/usr/bin/env python3
 """Turns the last `cargo bench --bench compare` run into Markdown tables.
 
-Reads target/criterion/<scenario>/<implementation>/new/{estimates,benchmark}.json
-(the median time per iteration, and the payload bytes per iteration) and
-prints throughput, hybi / best peer, each / memcpy, and ns per message for
-scenario 1. Run from benches/compare/: `python3 summarize.py`.
+Reads target/criterion/**/new/{estimates,benchmark}.json (the median time
+per iteration, criterion's group, function and parameter) and prints:
+
+1. a summary: rows = scenarios, columns = sizes, cells = "hybi ÷ best peer",
+   and which peer is best at 16 KiB and above;
+2. one table per scenario: rows = implementations, columns = message sizes,
+   cells = median time per iteration; then the best hybi door, the best peer
+   and the ratio "hybi ÷ best peer" (time ÷ time: below 1 means hybi is
+   faster).
+
+Each library's best door counts. hybi's doors: hybi, hybi-receive,
+hybi-vectored, hybi-in-place (hybi-hw4MiB is a Config change, shown only).
+Peers: tungstenite, fastwebsockets (frames), fastwebsockets-in-place,
+FragmentCollector, tokio-websockets, tokio-websockets-owned.
+
+Results from earlier runs stay under target/criterion until replaced: remove
+that directory for a table of one run only. Run from benches/compare/:
+`python3 summarize.py`.
 """
 
 import json
@@ -14,108 +28,129 @@ import sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "criterion")
 ORDER = [
     "hybi",
-    "hybi-hw4MiB",
     "hybi-receive",
+    "hybi-vectored",
+    "hybi-in-place",
+    "hybi-hw4MiB",
     "tungstenite",
     "fastwebsockets",
-    "fastwebsockets-frames",
     "fastwebsockets-in-place",
+    "FragmentCollector",
+    "tokio-websockets",
+    "tokio-websockets-owned",
     "memcpy",
     "memcpy-msg",
 ]
-HYBI = ["hybi", "hybi-hw4MiB", "hybi-receive"]
-# Peers with the same contract as hybi (whole, validated messages; the
-# caller's payload left intact). The variants are shown but not ranked.
-PEERS = ["tungstenite", "fastwebsockets"]
-MESSAGES_1 = 65536  # scenario 1: 16-byte messages per iteration
+HYBI = ["hybi", "hybi-receive", "hybi-vectored", "hybi-in-place"]
+PEERS = [
+    "tungstenite",
+    "fastwebsockets",
+    "fastwebsockets-in-place",
+    "FragmentCollector",
+    "tokio-websockets",
+    "tokio-websockets-owned",
+]
+SIZES = ["16B", "125B", "1KiB", "16KiB", "1MiB"]
+SIZE_LABEL = {"16B": "16 B", "125B": "125 B", "1KiB": "1 KiB", "16KiB": "16 KiB", "1MiB": "1 MiB"}
+# Scenarios 1–5 have no size parameter; the size of their messages:
+LEGACY_SIZE = {"1_": "16B"}
+LEGACY_DEFAULT = "1MiB"
+ONE = "one"  # column of a scenario without a size parameter
 
 
 def load():
+    """{group: {(implementation, size or ONE): median ns}}"""
     results = {}
-    for group in sorted(os.listdir(ROOT)):
-        gdir = os.path.join(ROOT, group)
-        if not os.path.isdir(gdir) or group == "report":
+    for dirpath, _, files in os.walk(ROOT):
+        if os.path.basename(dirpath) != "new" or "benchmark.json" not in files:
             continue
-        for name in os.listdir(gdir):
-            new = os.path.join(gdir, name, "new")
-            if not os.path.isfile(os.path.join(new, "estimates.json")):
-                continue
-            est = json.load(open(os.path.join(new, "estimates.json")))
-            meta = json.load(open(os.path.join(new, "benchmark.json")))
-            ns = est["median"]["point_estimate"]
-            lo = est["median"]["confidence_interval"]["lower_bound"]
-            hi = est["median"]["confidence_interval"]["upper_bound"]
-            tp = meta.get("throughput") or {}
-            nbytes = tp.get("Bytes") or tp.get("BytesDecimal")
-            results.setdefault(group, {})[name] = (ns, lo, hi, nbytes)
+        meta = json.load(open(os.path.join(dirpath, "benchmark.json")))
+        est = json.load(open(os.path.join(dirpath, "estimates.json")))
+        group = meta["group_id"]
+        function = meta.get("function_id")
+        value = meta.get("value_str")
+        if function is None:  # BenchmarkId::from_parameter: the name is the value
+            function, value = value, None
+        ns = est["median"]["point_estimate"]
+        results.setdefault(group, {})[(function, value or ONE)] = ns
     return results
 
 
-def rate(nbytes, ns):
-    """Bytes per second."""
-    return nbytes / (ns * 1e-9)
+def fmt_time(ns):
+    if ns < 1e3:
+        return f"{ns:.0f} ns"
+    if ns < 1e6:
+        return f"{ns / 1e3:.3g} µs"
+    if ns < 1e9:
+        return f"{ns / 1e6:.3g} ms"
+    return f"{ns / 1e9:.3g} s"
 
 
-def fmt_rate(bps):
-    mib = bps / (1 << 20)
-    if mib >= 1024:
-        return f"{mib / 1024:.2f} GiB/s"
-    return f"{mib:.0f} MiB/s"
+def best(res, names, size):
+    have = [(res[(n, size)], n) for n in names if (n, size) in res]
+    return min(have) if have else None
+
+
+def ratio(res, size):
+    """(hybi ÷ best peer, best hybi door, best peer) at `size`, or None."""
+    h = best(res, HYBI, size)
+    p = best(res, PEERS, size)
+    if not h or not p:
+        return None
+    return h[0] / p[0], h[1], p[1]
 
 
 def main():
     results = load()
     if not results:
         sys.exit(f"no results under {ROOT}: run cargo bench --bench compare first")
-    groups = sorted(results)
-    names = [n for n in ORDER if any(n in results[g] for g in groups)]
+    groups = sorted(results, key=lambda g: (not g[0].isdigit(), g))
 
-    print("Throughput (payload bytes / median time per iteration):\n")
-    print("| scenario | " + " | ".join(names) + " |")
-    print("|---|" + "---:|" * len(names))
-    for g in groups:
-        cells = []
-        for n in names:
-            r = results[g].get(n)
-            cells.append(fmt_rate(rate(r[3], r[0])) if r else "—")
-        print(f"| {g} | " + " | ".join(cells) + " |")
-
-    print("\nRatios (throughput ÷ throughput; hybi ÷ best peer > 1 means hybi is faster):\n")
-    refs = ["memcpy", "memcpy-msg"]
-    cols = (
-        [f"{h} ÷ best peer" for h in HYBI]
-        + ["best peer"]
-        + [f"{n} ÷ memcpy" for n in names if n not in refs]
-        + [f"{h} ÷ memcpy-msg" for h in HYBI if "memcpy-msg" in names]
-    )
-    print("| scenario | " + " | ".join(cols) + " |")
-    print("|---|" + "---:|" * len(cols))
+    print("### Summary: hybi ÷ best peer (median time ÷ median time; below 1: hybi wins)\n")
+    print("Scenarios 1–5 run one connection per driver, rewound each pass (warm);")
+    print("s1–s8 a new connection per pass, about 8 MiB of messages.\n")
+    print("| scenario | " + " | ".join(SIZE_LABEL[s] for s in SIZES) + " | best peer at ≥ 16 KiB |")
+    print("|---|" + "---:|" * len(SIZES) + "---|")
     for g in groups:
         res = results[g]
-        tput = {n: rate(r[3], r[0]) for n, r in res.items()}
-        peers = [p for p in PEERS if p in tput]
-        best = max(peers, key=lambda p: tput[p])
-        cells = [f"{tput[h] / tput[best]:.2f}" if h in tput else "—" for h in HYBI]
-        cells.append(best)
-        for n in names:
-            if n in refs:
-                continue
-            cells.append(f"{tput[n] / tput['memcpy']:.3f}" if n in tput and "memcpy" in tput else "—")
-        if "memcpy-msg" in names:
-            for h in HYBI:
-                ok = h in tput and "memcpy-msg" in tput
-                cells.append(f"{tput[h] / tput['memcpy-msg']:.3f}" if ok else "—")
-        print(f"| {g} | " + " | ".join(cells) + " |")
-
-    g1 = [g for g in groups if g.startswith("1_")]
-    if g1:
-        print(f"\nScenario 1, ns per 16-byte message (median time per iteration ÷ {MESSAGES_1}; 95% CI of the median):\n")
-        print("| implementation | ns/message | CI |")
-        print("|---|---:|---|")
-        for n in names:
-            r = results[g1[0]].get(n)
+        cells = {}
+        if any(k[1] == ONE for k in res):
+            size = next((v for p, v in LEGACY_SIZE.items() if g.startswith(p)), LEGACY_DEFAULT)
+            r = ratio(res, ONE)
             if r:
-                print(f"| {n} | {r[0] / MESSAGES_1:.1f} | {r[1] / MESSAGES_1:.1f}–{r[2] / MESSAGES_1:.1f} |")
+                cells[size] = r
+        for s in SIZES:
+            r = ratio(res, s)
+            if r:
+                cells[s] = r
+        row = [f"{cells[s][0]:.2f}" if s in cells else "—" for s in SIZES]
+        big = [(SIZE_LABEL[s], cells[s][2]) for s in ["16KiB", "1MiB"] if s in cells]
+        if len({p for _, p in big}) == 1:
+            peer = big[0][1]
+        else:
+            peer = ", ".join(f"{p} ({s})" for s, p in big) or "—"
+        print(f"| {g} | " + " | ".join(row) + f" | {peer} |")
+    print()
+
+    print("### Per scenario: median time per iteration\n")
+    print("Below 1 in the last row means hybi is faster than the best peer.\n")
+    for g in groups:
+        res = results[g]
+        sizes = [s for s in SIZES + [ONE] if any(k[1] == s for k in res)]
+        names = [n for n in ORDER if any(k[0] == n for k in res)]
+        names += sorted({k[0] for k in res} - set(names))
+        head = [SIZE_LABEL.get(s, "pass") for s in sizes]
+        print(f"#### {g}\n")
+        print("| implementation | " + " | ".join(head) + " |")
+        print("|---|" + "---:|" * len(sizes))
+        for n in names:
+            cells = [fmt_time(res[(n, s)]) if (n, s) in res else "—" for s in sizes]
+            print(f"| {n} | " + " | ".join(cells) + " |")
+        rs = [ratio(res, s) for s in sizes]
+        print("| best hybi door | " + " | ".join(r[1] if r else "—" for r in rs) + " |")
+        print("| best peer | " + " | ".join(r[2] if r else "—" for r in rs) + " |")
+        print("| **hybi ÷ best peer** | " + " | ".join(f"**{r[0]:.2f}**" if r else "—" for r in rs) + " |")
+        print()
 
 
 if __name__ == "__main__":

@@ -1,48 +1,53 @@
-//! hybi vs tungstenite vs fastwebsockets on identical inputs, in one run.
+//! hybi vs tungstenite, fastwebsockets (frames and `FragmentCollector`) and
+//! tokio-websockets on identical inputs, in one run.
 //!
-//! Receive (scenarios 1–4): a server reads masked text frames through the
-//! same 64 KiB read copies. Send (scenario 5): a client masks and writes a
-//! 1 MiB binary message into an in-memory sink. Each group ends with
-//! `memcpy`: the same bytes in the same 64 KiB pieces (scenario 6, the floor);
-//! `memcpy-msg`: those pieces placed one after another in a message-sized buffer.
-//! Throughput is payload bytes; every iteration asserts the bytes and
-//! messages delivered. All setup (connections, runtimes, inputs, a one-off
-//! content check) happens before timing.
+//! Scenarios 1–5: one connection per driver, its wire rewound each pass
+//! (receive: masked text through the same 64 KiB read copies; send: a client
+//! writes one 1 MiB binary message). s1–s8: continuous streams of about
+//! 8 MiB of messages per pass (16 B to 1 MiB), each pass on a new connection,
+//! built outside timing. Each group ends with the references `memcpy` and
+//! `memcpy-msg`. Throughput is payload bytes; every pass asserts the bytes
+//! and messages delivered. All setup (connections, runtimes, inputs, a
+//! one-off content check) happens outside timing.
 //!
-//! `cargo bench --bench compare -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench --bench compare -- --warm-up-time 1 --measurement-time 2 --sample-size 10`
+
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hybi_compare::{SEND, Totals, receive_scenarios, receivers, send_payload, senders};
+use hybi_compare::{cases, drivers};
 
-fn receive(c: &mut Criterion) {
-    for s in receive_scenarios() {
-        let expected = s.expected();
-        let mut g = c.benchmark_group(s.name);
-        g.throughput(Throughput::Bytes(s.payload() as u64));
-        for (name, mut driver) in receivers(&s) {
-            g.bench_function(BenchmarkId::from_parameter(name), |b| {
-                b.iter(|| assert_eq!(driver.run(), expected));
-            });
+fn compare(c: &mut Criterion) {
+    let all = cases();
+    for family in all.chunk_by(|a, b| a.group == b.group) {
+        let mut g = c.benchmark_group(family[0].group);
+        for case in family {
+            let built = case.build();
+            let expected = built.expected();
+            g.throughput(Throughput::Bytes(expected.bytes as u64));
+            for (name, mut driver) in drivers(&built) {
+                let id = match case.size {
+                    Some(size) => BenchmarkId::new(name, size),
+                    None => BenchmarkId::from_parameter(name),
+                };
+                g.bench_function(id, |b| {
+                    b.iter_custom(|iters| {
+                        let mut timed = Duration::ZERO;
+                        for _ in 0..iters {
+                            driver.prepare();
+                            let start = Instant::now();
+                            let got = driver.run();
+                            timed += start.elapsed();
+                            assert_eq!(got, expected);
+                        }
+                        timed
+                    });
+                });
+            }
         }
         g.finish();
     }
 }
 
-fn send(c: &mut Criterion) {
-    let payload = send_payload();
-    let expected = Totals {
-        bytes: payload.len(),
-        messages: 1,
-    };
-    let mut g = c.benchmark_group(SEND);
-    g.throughput(Throughput::Bytes(payload.len() as u64));
-    for (name, mut driver) in senders(&payload) {
-        g.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| assert_eq!(driver.run(), expected));
-        });
-    }
-    g.finish();
-}
-
-criterion_group!(benches, receive, send);
+criterion_group!(benches, compare);
 criterion_main!(benches);

@@ -49,7 +49,7 @@ pub fn multibyte(len: usize) -> Vec<u8> {
 /// (so a 16-byte message has all three), padded with ASCII dots to `len`.
 #[must_use]
 pub fn mixed_text(len: usize) -> Vec<u8> {
-    const PATTERN: &str = "é€😀κόσμε中文𝄞ü ";
+    const PATTERN: &str = "é€😀κόσμε中文𝄞üa ";
     let mut out = String::with_capacity(len);
     for c in PATTERN.chars().cycle() {
         if out.len() + c.len_utf8() > len {
@@ -147,7 +147,10 @@ pub fn check_frames(wire: &[u8], payload: &[u8], count: usize, masked: bool) {
         assert_eq!(w[1] & 0x80 != 0, masked, "frame {i}: mask bit");
         let (len, mut head) = match w[1] & 0x7f {
             126 => (usize::from(u16::from_be_bytes([w[2], w[3]])), 4),
-            127 => (u64::from_be_bytes(w[2..10].try_into().unwrap()) as usize, 10),
+            127 => (
+                u64::from_be_bytes(w[2..10].try_into().unwrap()) as usize,
+                10,
+            ),
             n => (usize::from(n), 2),
         };
         assert_eq!(len, payload.len(), "frame {i}: length");
@@ -340,11 +343,17 @@ pub fn cases() -> Vec<Case> {
         out.push(Case { group, size, make });
     };
     // Scenarios 1–5, as before.
-    let legacy: [(&'static str, fn() -> Vec<u8>, usize, usize); 4] = [
+    type Legacy = (&'static str, fn() -> Vec<u8>, usize, usize);
+    let legacy: [Legacy; 4] = [
         ("1_text_16B_x65536", || ascii(16), 1, MIB / 16),
         ("2_text_1MiB_ascii", || ascii(MIB), 1, 1),
         ("3_text_1MiB_multibyte", || multibyte(MIB), 1, 1),
-        ("4_text_1MiB_multibyte_64_fragments", || multibyte(MIB), 64, 1),
+        (
+            "4_text_1MiB_multibyte_64_fragments",
+            || multibyte(MIB),
+            64,
+            1,
+        ),
     ];
     for (group, message, fragments, count) in legacy {
         add(
@@ -382,7 +391,12 @@ pub fn cases() -> Vec<Case> {
     type Rx = (&'static str, fn(usize) -> Vec<u8>, bool, Side);
     let receive: [Rx; 4] = [
         ("s1_server_rx_text_ascii", ascii, true, Side::Server),
-        ("s2_server_rx_text_multibyte", mixed_text, true, Side::Server),
+        (
+            "s2_server_rx_text_multibyte",
+            mixed_text,
+            true,
+            Side::Server,
+        ),
         ("s3_server_rx_binary", binary, false, Side::Server),
         ("s4_client_rx_binary", binary, false, Side::Client),
     ];
@@ -393,7 +407,15 @@ pub fn cases() -> Vec<Case> {
                 group,
                 Some(label),
                 Box::new(move || {
-                    rx(group, Some(label), payload(len), text, (1, count), side, true)
+                    rx(
+                        group,
+                        Some(label),
+                        payload(len),
+                        text,
+                        (1, count),
+                        side,
+                        true,
+                    )
                 }),
             );
         }
