@@ -10,6 +10,15 @@
 
 use alloc::vec::Vec;
 
+/// A buffer that must grow grows to hold at least this many reads of the
+/// room asked for (within the limit), so compaction, which moves the part of
+/// a message a read left behind, happens once every few reads, not every one.
+const ROOMY_READS: usize = 4;
+
+/// Live bytes are moved to the front only while they are at most this
+/// fraction (1/n) of the buffer, unless the buffer is at its limit.
+const MOVE_FRACTION: usize = 16;
+
 /// Received bytes and spare room to read into.
 #[derive(Debug, Default)]
 pub(crate) struct RecvBuf {
@@ -26,9 +35,9 @@ impl RecvBuf {
     /// distance live bytes moved to the front (to be subtracted from every
     /// index into the buffer).
     ///
-    /// Live bytes are moved to the front when that makes the room and moves
-    /// no more than it frees, or when growing in place would pass `limit`.
-    /// Otherwise the
+    /// Live bytes are moved to the front when that makes the room and they
+    /// are a small part of a buffer that holds several reads, or when
+    /// growing would pass `limit`. Otherwise the
     /// buffer grows into a fresh allocation holding only the live bytes
     /// (never a copy of the dead bytes before them, as `realloc` would make),
     /// from the allocator's zeroed pages, so growth writes no zeros of its
@@ -43,16 +52,27 @@ impl RecvBuf {
         }
         let live = self.end - self.start;
         let shift = self.start;
-        let fits_after_move = self.data.len() - live >= room;
-        if self.start > 0 && fits_after_move && (self.start >= live || self.end + room > limit) {
+        // Moving live bytes to the front pays when it moves a small part of
+        // a buffer that then holds several reads: in a buffer barely larger
+        // than one read or one message, every read would move the part of a
+        // message it left behind. Until then the buffer grows (doubling,
+        // within `limit`); at the limit, moving is the only way.
+        let len = self.data.len();
+        let small_move =
+            live.saturating_mul(MOVE_FRACTION) <= len && len >= room.saturating_mul(ROOMY_READS);
+        let at_limit = len.saturating_mul(2) > limit || self.end.saturating_add(room) > limit;
+        let fits_after_move = len - live >= room;
+        if self.start > 0 && fits_after_move && (small_move || at_limit) {
             crate::counters::moved(live);
             self.data.copy_within(self.start..self.end, 0);
             self.end -= shift;
             self.start = 0;
             return shift;
         }
-        let needed = live + room;
-        let target = needed.max(self.data.len().saturating_mul(2).min(limit));
+        let needed = live.saturating_add(room);
+        let target = needed
+            .max(self.data.len().saturating_mul(2).min(limit))
+            .max(room.saturating_mul(ROOMY_READS).min(limit));
         // Counted as the most the allocator may clear; fresh pages need none.
         crate::counters::zero_filled(target);
         let mut grown = alloc::vec![0u8; target];
@@ -184,52 +204,77 @@ mod tests {
         assert_eq!(buf.data.len(), len, "compaction alone made room");
     }
 
-    #[test]
-    fn a_large_live_region_grows_into_a_fresh_buffer_holding_only_it() {
-        let mut buf = RecvBuf::default();
-        buf.reserve(1000, 4000);
+    /// Fills `buf.data` with a pattern: byte `i` is `i as u8`.
+    fn pattern(buf: &mut RecvBuf) {
         for (i, b) in buf.data.iter_mut().enumerate() {
             *b = i as u8;
         }
+    }
+
+    fn holds(buf: &RecvBuf, from: usize, len: usize) -> bool {
+        buf.data[..len]
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i + from) as u8)
+    }
+
+    #[test]
+    fn a_large_live_region_grows_into_a_fresh_buffer_holding_only_it() {
+        let mut buf = RecvBuf::default();
+        buf.reserve(4000, 100_000);
+        assert_eq!(buf.data.len(), 16_000, "room for four reads");
+        buf.data.truncate(4000);
+        pattern(&mut buf);
         buf.start = 10;
-        buf.end = 1000;
-        // Moving 990 live bytes to free 10 would not make 100 bytes of room
-        // cheaply: grow, carrying only the live bytes (not the 10 dead ones).
-        assert_eq!(buf.reserve(100, 4000), 10);
-        assert_eq!((buf.start, buf.end), (0, 990));
-        assert!(buf.data.len() >= 1090);
-        assert!(
-            buf.data[..990]
-                .iter()
-                .enumerate()
-                .all(|(i, &b)| b == (i + 10) as u8)
-        );
-        // Compaction alone makes the room when it moves no more than it frees.
-        buf.start = 900;
-        assert_eq!(buf.reserve(buf.data.len() - 90, 4000), 900);
-        assert_eq!((buf.start, buf.end), (0, 90));
-        assert!(
-            buf.data[..90]
-                .iter()
-                .enumerate()
-                .all(|(i, &b)| b == (i + 910) as u8)
-        );
+        buf.end = 4000;
+        // 3990 live bytes are most of the buffer: grow (doubling), carrying
+        // only the live bytes, not the 10 dead ones.
+        assert_eq!(buf.reserve(100, 100_000), 10);
+        assert_eq!((buf.start, buf.end), (0, 3990));
+        assert_eq!(buf.data.len(), 8000);
+        assert!(holds(&buf, 10, 3990));
+    }
+
+    #[test]
+    fn a_small_live_region_moves_to_the_front() {
+        let mut buf = RecvBuf::default();
+        buf.reserve(8000, 100_000);
+        buf.data.truncate(8000);
+        pattern(&mut buf);
+        buf.start = 7900;
+        buf.end = 8000;
+        // 100 live bytes in a buffer that holds four reads of 1000: move.
+        assert_eq!(buf.reserve(1000, 100_000), 7900);
+        assert_eq!((buf.start, buf.end, buf.data.len()), (0, 100, 8000));
+        assert!(holds(&buf, 7900, 100));
+    }
+
+    #[test]
+    fn at_the_limit_live_bytes_move_whatever_their_size() {
+        let mut buf = RecvBuf::default();
+        buf.reserve(8000, 8000);
+        pattern(&mut buf);
+        buf.start = 100;
+        buf.end = 8000;
+        assert_eq!(buf.reserve(50, 8000), 100);
+        assert_eq!((buf.start, buf.end, buf.data.len()), (0, 7900, 8000));
+        assert!(holds(&buf, 100, 7900));
     }
 
     #[test]
     fn growth_doubles_up_to_the_limit() {
         let mut buf = RecvBuf::default();
         buf.reserve(100, 1000);
-        assert_eq!(buf.data.len(), 100);
-        buf.end = 100;
+        assert_eq!(buf.data.len(), 400, "four reads of room");
+        buf.end = 400;
         buf.reserve(10, 1000);
-        assert_eq!(buf.data.len(), 200, "doubled");
-        buf.end = 200;
-        buf.reserve(10, 300);
-        assert_eq!(buf.data.len(), 300, "capped by the limit");
-        buf.end = 300;
-        buf.reserve(50, 300);
-        assert_eq!(buf.data.len(), 350, "a larger need wins over the limit");
+        assert_eq!(buf.data.len(), 800, "doubled");
+        buf.end = 800;
+        buf.reserve(10, 900);
+        assert_eq!(buf.data.len(), 900, "capped by the limit");
+        buf.end = 900;
+        buf.reserve(50, 900);
+        assert_eq!(buf.data.len(), 950, "a larger need wins over the limit");
     }
 
     #[test]
