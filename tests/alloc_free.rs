@@ -275,3 +275,12 @@ fn vectored_sends_are_allocation_free() {
     assert_eq!(allocations() - before, 0);
     assert!(server.transmit().is_empty());
 }
+
+/// The engine struct stays within its budget (docs/limits.md): 456 bytes on
+/// 64-bit targets, the figure the connection-scale numbers are built on.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn the_connection_struct_is_at_most_456_bytes() {
+    let size = std::mem::size_of::<Connection>();
+    assert!(size <= 456, "Connection is {size} bytes");
+}
