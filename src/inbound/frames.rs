@@ -84,7 +84,8 @@ impl RxCore {
                         return Ok(self.need_more(link));
                     }
                     let (start, end) = (self.pos, self.pos + len);
-                    if let Some(mask) = mask {
+                    // (Unless `receive` unmasked it while copying it.)
+                    if let Some(mask) = mask.filter(|_| end > self.unmasked_to as usize) {
                         apply_mask(&mut self.buf.data[start..end], mask, 0);
                     }
                     self.pos = end;
@@ -139,6 +140,7 @@ impl RxCore {
                     if n > 0 {
                         let (start, end) = (self.pos, self.pos + n);
                         let mut ascii = false;
+                        let mask = mask.filter(|_| end > self.unmasked_to as usize);
                         match (mask, self.msg_end != start) {
                             // A later fragment, masked: unmask it while moving
                             // it down over the header before it (one pass,
@@ -255,7 +257,7 @@ impl RxCore {
         let start = self.pos + head;
         let end = start + usize::from(len);
         let mut ascii = false;
-        if masked {
+        if masked && end > self.unmasked_to as usize {
             let mut key = [0u8; 4];
             key.copy_from_slice(&avail[2..6]);
             ascii = apply_mask_ascii(&mut self.buf.data[start..end], key, 0);
@@ -288,7 +290,7 @@ impl RxCore {
         }
         let (start, end) = (self.pos, self.pos + len);
         // Text unmasked as all ASCII needs no further check.
-        let validated = match header.mask {
+        let validated = match header.mask.filter(|_| end > self.unmasked_to as usize) {
             Some(mask) => apply_mask_ascii(&mut self.buf.data[start..end], mask, 0),
             None => false,
         };

@@ -5,7 +5,12 @@
 
 use crate::frame::mask::mask_copy;
 
-use super::{MessageKind, Phase, Release, RxCore};
+use crate::frame::decode::{HeaderRules, decode_header};
+
+use super::{MessageKind, Phase, Release, Role, RxCore};
+
+/// Payloads from this size on are unmasked while `receive` copies them.
+const FUSED_MIN: usize = 512;
 
 impl RxCore {
     /// Gives back what the last event lent and recomputes the live start.
@@ -41,6 +46,9 @@ impl RxCore {
     /// before the live start (at a consumed control frame) and are not kept.
     pub(crate) fn shift(&mut self, by: usize) {
         self.pos -= by;
+        self.unmasked_to = self
+            .unmasked_to
+            .saturating_sub(u32::try_from(by).unwrap_or(u32::MAX));
         if self.asm.kind.is_some() {
             self.msg_start -= by;
             self.msg_end -= by;
@@ -62,6 +70,12 @@ impl RxCore {
             self.buf
                 .data
                 .copy_within(self.pos..self.buf.end, self.msg_end);
+            // Pre-unmasked frames above `pos` moved down with the rest.
+            let gap = self.pos - self.msg_end;
+            self.unmasked_to = match usize::try_from(self.unmasked_to) {
+                Ok(to) if to > self.pos => (to - gap) as u32,
+                _ => 0,
+            };
             self.buf.end -= self.pos - self.msg_end;
             self.pos = self.msg_end;
         }
@@ -128,9 +142,66 @@ impl RxCore {
         }
         self.prepare_input(bytes.len());
         let rest = self.receive_payload(bytes);
+        let rest = self.receive_frames(rest);
         let end = self.buf.end;
         self.buf.data[end..end + rest.len()].copy_from_slice(rest);
         self.buf.end += rest.len();
+    }
+
+    /// The fused copy of `receive`, for whole frames: while the decoder
+    /// stands at a frame boundary with nothing undecoded, every masked frame
+    /// that lies whole in `bytes` is copied with its payload unmasked in the
+    /// same pass (the header as it is), and `unmasked_to` marks them so the
+    /// decoder does not unmask them again. Stops at the first frame that is
+    /// not whole, not masked, or whose header the decoder would refuse (the
+    /// decoder then reports it); returns the bytes left to copy as they are.
+    fn receive_frames<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        let at_boundary = match self.phase {
+            Phase::Header => true,
+            Phase::Payload { remaining, .. } => remaining == 0,
+            Phase::Control { .. } => false,
+        };
+        let fits = u32::try_from(self.buf.end.saturating_add(bytes.len())).is_ok();
+        if self.role != Role::Server
+            || !at_boundary
+            || !fits
+            || self.handshake.is_some()
+            || self.pos != self.buf.end
+        {
+            return bytes;
+        }
+        let rules = HeaderRules {
+            expect_masked: true,
+            allowed_rsv: 0,
+        };
+        let mut done = 0;
+        while let Ok(Some((header, head))) = decode_header(&bytes[done..], rules) {
+            let Some(mask) = header.mask else { break };
+            let Ok(len) = usize::try_from(header.len) else {
+                break;
+            };
+            let frame = head.saturating_add(len);
+            // Small frames are cheaper through the decoder's one-step path
+            // (one unmasking pass over bytes still in cache) than decoded
+            // twice; a frame must also lie whole in `bytes`.
+            if len < FUSED_MIN || frame > bytes.len() - done {
+                break;
+            }
+            let end = self.buf.end;
+            let (src_head, src_payload) = bytes[done..done + frame].split_at(head);
+            self.buf.data[end..end + head].copy_from_slice(src_head);
+            mask_copy(
+                &mut self.buf.data[end + head..end + frame],
+                src_payload,
+                mask,
+                0,
+            );
+            self.buf.end += frame;
+            // Fits: checked above for the whole of `bytes`.
+            self.unmasked_to = self.buf.end as u32;
+            done += frame;
+        }
+        &bytes[done..]
     }
 
     /// The fused copy of `receive`: takes what belongs to the current masked

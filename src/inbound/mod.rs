@@ -99,6 +99,13 @@ pub(crate) struct RxCore {
     /// The largest payload [`small_message`](Self::small_message) takes:
     /// 125 (the 7-bit length form) or less if a limit is lower.
     pub(crate) small_limit: u8,
+    /// End of a region of whole frames `receive` already unmasked while it
+    /// copied them (their payloads are plain text in the buffer, their
+    /// headers as sent): unmasking skips any payload range ending at or
+    /// before it. Meaningful only above `pos`. A `u32` (it shares padding
+    /// with `small_limit`, keeping the struct at 456 bytes): `receive` only
+    /// marks frames while the buffer's indices fit.
+    pub(crate) unmasked_to: u32,
 }
 
 impl RxCore {
@@ -121,6 +128,7 @@ impl RxCore {
             },
             error: None,
             work: HandshakeWork::default(),
+            unmasked_to: 0,
             small_limit: config
                 .get_chunk_threshold()
                 .min(config.get_max_frame_size())
