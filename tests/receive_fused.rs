@@ -115,3 +115,24 @@ fn a_bad_frame_after_whole_frames_is_still_refused() {
     );
     assert!(t.output.ends_with(&[0x88, 0x02, 0x03, 0xef]));
 }
+
+/// Large frames take the fused path: an invalid one is still refused (the
+/// ASCII result of the copy cannot vouch for it), a valid multi-byte one
+/// still arrives.
+#[test]
+fn large_text_frames_copied_fused_are_still_validated() {
+    let mut bad = "é".repeat(400).into_bytes();
+    bad[500] = 0xff;
+    let good = "ü€".repeat(300);
+    let mut input = client_frame(true, Opcode::Text, good.as_bytes());
+    input.extend(client_frame(true, Opcode::Text, &bad));
+    let mut conn = open_server(Config::new());
+    conn.receive(&input);
+    let mut t = Transcript::new(&conn);
+    drain(&mut conn, &mut t);
+    assert_eq!(t.events, [Ev::Text(good)]);
+    assert_eq!(
+        t.error,
+        Some(hybi::Error::Protocol(hybi::ProtocolError::InvalidUtf8))
+    );
+}

@@ -290,7 +290,11 @@ impl RxCore {
         }
         let (start, end) = (self.pos, self.pos + len);
         // Text unmasked as all ASCII needs no further check.
-        let validated = match header.mask.filter(|_| end > self.unmasked_to as usize) {
+        let pre_unmasked = end <= self.unmasked_to as usize;
+        let validated = match header.mask {
+            // `receive` unmasked it while copying and saw only ASCII in every
+            // payload up to `unmasked_to`, this one included.
+            Some(_) if pre_unmasked => self.unmasked_ascii,
             Some(mask) => apply_mask_ascii(&mut self.buf.data[start..end], mask, 0),
             None => false,
         };

@@ -175,6 +175,8 @@ impl RxCore {
             allowed_rsv: 0,
         };
         let mut done = 0;
+        // A new region: ASCII until a payload says otherwise.
+        let mut ascii = true;
         while let Ok(Some((header, head))) = decode_header(&bytes[done..], rules) {
             let Some(mask) = header.mask else { break };
             let Ok(len) = usize::try_from(header.len) else {
@@ -190,13 +192,14 @@ impl RxCore {
             let end = self.buf.end;
             let (src_head, src_payload) = bytes[done..done + frame].split_at(head);
             self.buf.data[end..end + head].copy_from_slice(src_head);
-            mask_copy(
+            ascii &= mask_copy(
                 &mut self.buf.data[end + head..end + frame],
                 src_payload,
                 mask,
                 0,
             );
             self.buf.end += frame;
+            self.unmasked_ascii = ascii;
             // Fits: checked above for the whole of `bytes`.
             self.unmasked_to = self.buf.end as u32;
             done += frame;

@@ -106,6 +106,9 @@ pub(crate) struct RxCore {
     /// with `small_limit`, keeping the struct at 456 bytes): `receive` only
     /// marks frames while the buffer's indices fit.
     pub(crate) unmasked_to: u32,
+    /// Every payload byte `receive` unmasked up to `unmasked_to` is ASCII
+    /// (found by the same pass), so text there needs no further check.
+    pub(crate) unmasked_ascii: bool,
 }
 
 impl RxCore {
@@ -129,6 +132,7 @@ impl RxCore {
             error: None,
             work: HandshakeWork::default(),
             unmasked_to: 0,
+            unmasked_ascii: false,
             small_limit: config
                 .get_chunk_threshold()
                 .min(config.get_max_frame_size())
@@ -268,7 +272,9 @@ impl RxCore {
                         let text = if validated {
                             #[allow(unsafe_code)]
                             // SAFETY: `validated` is set by `whole_message` when
-                            // the unmasking pass found every byte ASCII, and by
+                            // the unmasking pass found every byte ASCII (its own,
+                            // or `receive`'s while copying, which clears
+                            // `unmasked_ascii` for any non-ASCII payload), and by
                             // the payload phase for a region that ends at
                             // `self.valid`: every byte of `start..end` passed
                             // `validate_prefix` or a fused ASCII check after it
