@@ -57,7 +57,8 @@ impl TxCore {
         }
     }
 
-    fn mask(&mut self) -> Option<[u8; 4]> {
+    /// A fresh masking key on a client, `None` on a server.
+    pub(crate) fn mask(&mut self) -> Option<[u8; 4]> {
         match self.role {
             Role::Server => None,
             Role::Client => self.rng.as_mut().map(|rng| rng.mask()),
@@ -119,11 +120,6 @@ impl TxCore {
     /// Whether frames from this side are masked (a client's).
     pub(crate) fn masks(&self) -> bool {
         self.role == Role::Client
-    }
-
-    /// A fresh masking key on a client, `None` on a server.
-    pub(crate) fn mask_key(&mut self) -> Option<[u8; 4]> {
-        self.mask()
     }
 
     /// Appends bytes that are already a frame's wire form (header and

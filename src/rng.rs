@@ -201,9 +201,8 @@ mod tests {
 
     #[test]
     fn chacha_is_the_chacha20_keystream_of_its_seed() {
-        // RFC 8439 §2.3.2 block function: key 00..1f, nonce 0, counter 0 is
-        // not given there; instead check against the all-zero key's first
-        // block (RFC 7539 appendix A.1 test vector 1).
+        // The all-zero key's first keystream block (RFC 7539 appendix A.1,
+        // test vector 1), and `mask` takes the same first word.
         let mut rng = ChaChaRandom::from_seed([0; 32]);
         let mut block = [0u8; 16];
         rng.fill(&mut block);

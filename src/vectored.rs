@@ -73,10 +73,15 @@ impl<'c, 'p> VectoredSend<'c, 'p> {
         }
     }
 
-    /// No header of its own: the frame is already in the queued bytes.
-    fn queued_only(mut self) -> Self {
-        self.head_len = 0;
-        self
+    /// No header or payload of its own: the frame is already queued.
+    fn queued_only(conn: &'c mut Connection) -> Self {
+        Self {
+            conn,
+            head: [0; MAX_HEADER_LEN],
+            head_len: 0,
+            payload: &[],
+            finished: false,
+        }
     }
 
     /// The bytes to write, in order: what was already queued (owed replies
@@ -184,7 +189,7 @@ impl Connection {
         self.flush_owed();
         let tx = self.tx.get_mut();
         tx.check_message(&self.life)?;
-        let mask = tx.mask_key();
+        let mask = tx.mask();
         if let Some(key) = mask {
             apply_mask(payload, key, 0);
         }
@@ -202,7 +207,7 @@ impl Connection {
         if tx.masks() {
             // Masking needs a copy: queue the frame whole, nothing borrowed.
             tx.frame(true, opcode, &[payload]);
-            return Ok(VectoredSend::new(self, opcode, None, &[]).queued_only());
+            return Ok(VectoredSend::queued_only(self));
         }
         Ok(VectoredSend::new(self, opcode, None, payload))
     }

@@ -103,7 +103,14 @@ impl ParsedHead {
             .count()
     }
 
-    fn values<'a>(&'a self, head: &'a [u8], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+    fn values<'a, 'n>(
+        &'a self,
+        head: &'a [u8],
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
         self.headers
             .iter()
             .filter(move |(n, _)| n.get(head).eq_ignore_ascii_case(name.as_bytes()))
@@ -286,24 +293,16 @@ impl<'a> Request<'a> {
     where
         'a: 'n,
     {
-        let (head, parsed) = (self.head, self.parsed);
-        parsed
-            .headers
-            .iter()
-            .filter(move |(n, _)| n.get(head).eq_ignore_ascii_case(name.as_bytes()))
-            .map(move |(_, v)| v.get(head))
+        self.parsed.values(self.head, name)
     }
 
     /// Every cookie of every `Cookie` header, as `(name, value)` pairs in
     /// order (RFC 6265 §5.4: pairs separated by `; `). Headers that are not
     /// UTF-8 and pairs without `=` are skipped.
     pub fn cookies(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let (head, parsed) = (self.head, self.parsed);
-        parsed
-            .headers
-            .iter()
-            .filter(move |(n, _)| n.get(head).eq_ignore_ascii_case(b"cookie"))
-            .filter_map(move |(_, v)| core::str::from_utf8(v.get(head)).ok())
+        self.parsed
+            .values(self.head, "cookie")
+            .filter_map(|value| core::str::from_utf8(value).ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
     }
