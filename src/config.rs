@@ -25,6 +25,8 @@ pub struct Config {
     read_buf_size: usize,
     buffer_high_water: usize,
     auto_pong: bool,
+    #[cfg(feature = "deflate")]
+    deflate: Option<crate::DeflateConfig>,
 }
 
 impl Default for Config {
@@ -57,6 +59,8 @@ impl Config {
             read_buf_size: 8 << 10,
             buffer_high_water: 2 << 20,
             auto_pong: true,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -147,6 +151,23 @@ impl Config {
     pub const fn auto_pong(mut self, on: bool) -> Self {
         self.auto_pong = on;
         self
+    }
+
+    /// Negotiate permessage-deflate (RFC 7692) with this policy: a server
+    /// answers the first offer it can serve, a client offers it. Off by
+    /// default (a connection then declines every offer).
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn deflate(mut self, deflate: crate::DeflateConfig) -> Self {
+        self.deflate = Some(deflate);
+        self
+    }
+
+    /// See [`deflate`](Self::deflate).
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn get_deflate(&self) -> Option<crate::DeflateConfig> {
+        self.deflate
     }
 
     /// See [`max_frame_size`](Self::max_frame_size).

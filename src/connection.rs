@@ -68,11 +68,7 @@ impl Connection {
     pub fn server(config: Config) -> Self {
         Self {
             rx: RxCore::new(Role::Server, config),
-            tx: RefCell::new(TxCore::new(
-                Role::Server,
-                None,
-                config.get_buffer_high_water(),
-            )),
+            tx: RefCell::new(TxCore::new(Role::Server, None, &config)),
             life: Cell::new(Life::new(State::AwaitingRequest)),
             role: Role::Server,
         }
@@ -121,11 +117,17 @@ impl Connection {
         rng: Box<dyn MaskSource>,
     ) -> Result<Self, Error> {
         request.check()?;
-        let mut tx = TxCore::new(Role::Client, Some(rng), config.get_buffer_high_water());
+        let mut tx = TxCore::new(Role::Client, Some(rng), &config);
         let mut nonce = [0u8; 16];
         tx.random(&mut nonce);
         let key = client::encode_key(nonce);
-        tx.buf.append(|out| request.write(out, &key));
+        #[allow(unused_mut)]
+        let mut offer = alloc::vec::Vec::new();
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = config.get_deflate() {
+            deflate.write_offer(&mut offer);
+        }
+        tx.buf.append(|out| request.write(out, &key, &offer));
         let mut rx = RxCore::new(Role::Client, config);
         rx.expect_response(AcceptKey::from_key(&key), request.offered_protocols());
         Ok(Self {
@@ -239,8 +241,10 @@ impl Connection {
             return Err(UsageError::NoPendingRequest.into());
         };
         let (head, parsed) = request.parts();
-        server::answer_accept(&mut self.tx.get_mut().buf, head, parsed, &accept)?;
+        server::answer_accept(self.tx.get_mut(), head, parsed, &accept)?;
         self.rx.finish_request(false);
+        #[cfg(feature = "deflate")]
+        self.rx.start_inflate(self.tx.get_mut().deflate.params());
         self.life.set(self.life.get().on(Input::Accepted));
         Ok(())
     }
@@ -367,10 +371,26 @@ impl Connection {
         self.life.get().close_expected(self.role == Role::Server)
     }
 
-    /// Heap bytes held by the connection's buffers right now.
+    /// The permessage-deflate parameters agreed in the handshake, if any
+    /// (RFC 7692). `None` before the handshake, when declined, or when
+    /// `Config::deflate` is not set.
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn deflate(&self) -> Option<crate::DeflateParams> {
+        self.tx.borrow().deflate.params()
+    }
+
+    /// Heap bytes held by the connection's buffers right now (with
+    /// permessage-deflate, its message buffers too; zlib's own state is
+    /// measured in `docs/limits.md`).
     #[must_use]
     pub fn buffered_bytes(&self) -> usize {
-        self.rx.heap_bytes() + self.tx.borrow().buf.capacity()
+        let tx = self.tx.borrow();
+        #[cfg(feature = "deflate")]
+        let compressor = tx.deflate.heap_bytes();
+        #[cfg(not(feature = "deflate"))]
+        let compressor = 0;
+        self.rx.heap_bytes() + tx.buf.capacity() + compressor
     }
 
     /// Releases buffers that hold nothing, for connections about to idle.
@@ -380,6 +400,8 @@ impl Connection {
         if tx.buf.is_empty() {
             tx.buf.advance(0, 0);
         }
+        #[cfg(feature = "deflate")]
+        tx.deflate.shrink();
     }
 
     /// Work done parsing the handshake: bytes scanned and parser calls. Each

@@ -152,6 +152,15 @@ pub enum ProtocolError {
     InvalidCloseCode,
     /// A Close frame whose reason is not UTF-8 (§5.5.1). Close 1007.
     InvalidCloseReason,
+    /// RSV1 (compressed) on a control frame (RFC 7692 §6.1). Close 1002.
+    CompressedControlFrame,
+    /// RSV1 on a continuation frame: only a message's first frame says it
+    /// is compressed (RFC 7692 §6.1). Close 1002.
+    CompressedContinuation,
+    /// A compressed message is not a valid DEFLATE stream (RFC 7692 §6.2).
+    /// Close 1007: the payload is inconsistent with the message, as with
+    /// invalid UTF-8 (RFC 6455 §7.4.1).
+    InvalidCompressedData,
 }
 
 impl ProtocolError {
@@ -159,7 +168,9 @@ impl ProtocolError {
     #[must_use]
     pub const fn close_code(self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::InvalidCloseReason | Self::InvalidCompressedData => {
+                CloseCode::INVALID_PAYLOAD
+            }
             Self::FrameTooBig | Self::MessageTooBig | Self::TooManyFragments => {
                 CloseCode::MESSAGE_TOO_BIG
             }
@@ -199,6 +210,13 @@ impl fmt::Display for ProtocolError {
             Self::InvalidClosePayload => "close frame payload of exactly 1 byte (RFC 6455 §5.5.1)",
             Self::InvalidCloseCode => "close code not allowed on the wire (RFC 6455 §7.4)",
             Self::InvalidCloseReason => "close reason is not valid UTF-8 (RFC 6455 §5.5.1)",
+            Self::CompressedControlFrame => "RSV1 set on a control frame (RFC 7692 §6.1)",
+            Self::CompressedContinuation => {
+                "RSV1 set on a continuation frame (RFC 7692 §6.1)"
+            }
+            Self::InvalidCompressedData => {
+                "compressed message is not valid DEFLATE data (RFC 7692 §6.2)"
+            }
         })
     }
 }
@@ -258,6 +276,25 @@ pub enum HandshakeError {
     UnexpectedProtocol,
     /// The server selected an extension the client did not offer (§4.1 item 5).
     UnexpectedExtension,
+    /// The server's `Sec-WebSocket-Extensions` does not follow the grammar
+    /// of RFC 6455 §9.1.
+    InvalidExtensionHeader,
+    /// The server selected permessage-deflate more than once (RFC 7692 §5).
+    RepeatedExtension,
+    /// The server's permessage-deflate answer has a parameter RFC 7692
+    /// does not define (§5).
+    DeflateUnknownParameter,
+    /// The server's permessage-deflate answer repeats a parameter (§5).
+    DeflateRepeatedParameter,
+    /// A permessage-deflate parameter has an invalid value: window bits
+    /// not 8–15, a value on a flag, `client_max_window_bits` without one
+    /// (§7.1).
+    DeflateInvalidValue,
+    /// The server's answer goes beyond the offer: a window larger than we
+    /// allowed, a client window we did not offer to limit, or a
+    /// `server_no_context_takeover` or `server_max_window_bits` we asked
+    /// for left out (§7.1).
+    DeflateParameterNotAllowed,
 }
 
 impl HandshakeError {
@@ -325,6 +362,24 @@ impl fmt::Display for HandshakeError {
             Self::UnexpectedExtension => {
                 "server selected an extension that was not offered (RFC 6455 §4.1)"
             }
+            Self::InvalidExtensionHeader => {
+                "Sec-WebSocket-Extensions does not follow the extension grammar (RFC 6455 §9.1)"
+            }
+            Self::RepeatedExtension => {
+                "server selected permessage-deflate more than once (RFC 7692 §5)"
+            }
+            Self::DeflateUnknownParameter => {
+                "permessage-deflate answer has an unknown parameter (RFC 7692 §5)"
+            }
+            Self::DeflateRepeatedParameter => {
+                "permessage-deflate answer repeats a parameter (RFC 7692 §5)"
+            }
+            Self::DeflateInvalidValue => {
+                "permessage-deflate parameter has an invalid value (RFC 7692 §7.1)"
+            }
+            Self::DeflateParameterNotAllowed => {
+                "permessage-deflate answer goes beyond what was offered (RFC 7692 §7.1)"
+            }
         })
     }
 }
@@ -370,6 +425,9 @@ pub enum UsageError {
     FragmentInProgress,
     /// A fragment of the other data type than the message being sent (§5.4).
     FragmentKindMismatch,
+    /// `accept` gave permessage-deflate parameters that answer none of the
+    /// client's offers (RFC 7692 §7.1).
+    DeflateNotOffered,
 }
 
 impl fmt::Display for UsageError {
@@ -407,6 +465,9 @@ impl fmt::Display for UsageError {
             }
             Self::FragmentKindMismatch => {
                 "fragment type differs from the message being sent (RFC 6455 §5.4)"
+            }
+            Self::DeflateNotOffered => {
+                "the permessage-deflate parameters answer none of the client's offers (RFC 7692 §7.1)"
             }
         })
     }

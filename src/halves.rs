@@ -79,7 +79,7 @@ impl<'a> Outbound<'a> {
             return Err(UsageError::NoPendingRequest);
         }
         let (head, parsed) = request.parts();
-        server::answer_accept(&mut self.link.tx.borrow_mut().buf, head, parsed, &accept)?;
+        server::answer_accept(&mut self.link.tx.borrow_mut(), head, parsed, &accept)?;
         self.link.set(Input::Accepted);
         Ok(())
     }

@@ -92,6 +92,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+mod extension;
 mod halves;
 mod handshake;
 mod inbound;
@@ -132,6 +133,8 @@ pub use config::Config;
 pub use connection::{Connection, Role};
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
+#[cfg(feature = "deflate")]
+pub use extension::negotiate::{DeflateConfig, DeflateOffer, DeflateParams, WindowBitsOffer};
 pub use halves::{Inbound, Outbound};
 pub use handshake::driver::HandshakeWork;
 pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, UrlError, WsUrl};

@@ -27,6 +27,10 @@ pub(crate) struct TxCore {
     rng: Option<Box<dyn MaskSource>>,
     fragment: Option<MessageKind>,
     pub(crate) high_water: usize,
+    /// permessage-deflate: the policy (before the handshake) and, once
+    /// agreed, the compressor.
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: crate::extension::Compression,
 }
 
 impl core::fmt::Debug for TxCore {
@@ -40,13 +44,19 @@ impl core::fmt::Debug for TxCore {
 }
 
 impl TxCore {
-    pub(crate) fn new(role: Role, rng: Option<Box<dyn MaskSource>>, high_water: usize) -> Self {
+    pub(crate) fn new(
+        role: Role,
+        rng: Option<Box<dyn MaskSource>>,
+        config: &crate::Config,
+    ) -> Self {
         Self {
             role,
             buf: SendBuf::default(),
             rng,
             fragment: None,
-            high_water,
+            high_water: config.get_buffer_high_water(),
+            #[cfg(feature = "deflate")]
+            deflate: crate::extension::Compression::with_policy(config.get_deflate()),
         }
     }
 
@@ -67,10 +77,16 @@ impl TxCore {
 
     /// Appends a frame with the role's masking.
     pub(crate) fn frame(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]]) {
+        self.frame_rsv(fin, opcode, parts, 0);
+    }
+
+    /// Appends a frame with RSV bits `rsv` (`0x40`: RSV1, compressed).
+    pub(crate) fn frame_rsv(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]], rsv: u8) {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let mask = self.mask();
         let room = self.buf.room(len + MAX_HEADER_LEN, self.high_water);
         let n = write_frame(room, fin, opcode, mask, parts);
+        room[0] |= rsv;
         self.buf.filled(n);
     }
 
@@ -143,6 +159,11 @@ impl TxCore {
         payload: &[u8],
     ) -> Result<(), UsageError> {
         self.check_message(life)?;
+        #[cfg(feature = "deflate")]
+        if self.deflate.agreed() {
+            self.send_compressed(kind.opcode(), payload, true, true);
+            return Ok(());
+        }
         self.frame(true, kind.opcode(), &[payload]);
         Ok(())
     }
@@ -160,6 +181,12 @@ impl TxCore {
             Some(current) if current == kind => Opcode::Continuation,
             Some(_) => return Err(UsageError::FragmentKindMismatch),
         };
+        #[cfg(feature = "deflate")]
+        if self.deflate.agreed() {
+            self.send_compressed(opcode, payload, last, false);
+            self.fragment = if last { None } else { Some(kind) };
+            return Ok(());
+        }
         self.frame(last, opcode, &[payload]);
         self.fragment = if last { None } else { Some(kind) };
         Ok(())
@@ -207,5 +234,45 @@ impl TxCore {
             None => self.frame(true, Opcode::Close, &[]),
         }
         life.set(life.get().on(Input::CloseQueued));
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl TxCore {
+    /// Sends a message or fragment compressed when the agreement, the
+    /// threshold and the caller allow it (RFC 7692 §6: RSV1 on the first
+    /// frame only). A whole message that would not shrink goes as it is.
+    fn send_compressed(&mut self, opcode: Opcode, payload: &[u8], last: bool, whole: bool) {
+        let Some(mut deflater) = self.deflate.take_deflater() else {
+            return self.frame(last, opcode, &[payload]);
+        };
+        let first = opcode != Opcode::Continuation;
+        let compress = if first {
+            let wanted = self.deflate.take_compress_next()
+                && (!whole || payload.len() >= self.deflate.threshold());
+            deflater.in_message = wanted;
+            wanted
+        } else {
+            deflater.in_message
+        };
+        if !compress {
+            self.frame(last, opcode, &[payload]);
+        } else {
+            deflater.compress(payload, last);
+            if whole && deflater.out.len() >= payload.len() {
+                // Not worth it: send as it is, and start the next message
+                // afresh (the peer's window lacks what we just compressed).
+                deflater.forget();
+                self.frame(last, opcode, &[payload]);
+            } else {
+                let rsv = if first { 0x40 } else { 0 };
+                self.frame_rsv(last, opcode, &[&deflater.out], rsv);
+            }
+            if whole || last {
+                deflater.in_message = false;
+            }
+        }
+        deflater.shrink(self.high_water);
+        self.deflate.put_deflater(deflater);
     }
 }

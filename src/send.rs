@@ -61,6 +61,17 @@ macro_rules! send_methods {
                 .send_fragment(link.life, kind, data, last)
         }
 
+        /// Sends the next message (whole or fragmented) uncompressed, even
+        /// if permessage-deflate was agreed and it is above the threshold:
+        /// for data that is already compressed (images, archives) or that
+        /// must not share a compression context with secrets (RFC 7692 §8.2
+        /// on CRIME-style attacks). Later messages are compressed again.
+        #[cfg(feature = "deflate")]
+        pub fn send_next_uncompressed(&mut self) {
+            let link = self.send_link();
+            link.tx.borrow_mut().deflate.skip_next();
+        }
+
         /// Queues a Ping (at most 125 bytes of payload).
         ///
         /// # Errors

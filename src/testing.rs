@@ -13,14 +13,33 @@ pub const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nU
 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
 Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
+/// [`REQUEST`] with a permessage-deflate offer as browsers send it.
+pub const REQUEST_DEFLATE: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
+Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
 /// A server that has accepted [`REQUEST`], with the 101 drained.
 ///
 /// # Panics
 /// If the engine does not report and accept the request.
 #[must_use]
 pub fn open_server(config: Config) -> Connection {
+    open_server_with(config, REQUEST)
+}
+
+/// A server that has accepted [`REQUEST_DEFLATE`] (with `config`'s
+/// permessage-deflate policy, if any), with the 101 drained.
+///
+/// # Panics
+/// If the engine does not report and accept the request.
+#[must_use]
+pub fn open_server_deflate(config: Config) -> Connection {
+    open_server_with(config, REQUEST_DEFLATE)
+}
+
+fn open_server_with(config: Config, request: &[u8]) -> Connection {
     let mut conn = Connection::server(config);
-    conn.receive(REQUEST);
+    conn.receive(request);
     assert!(matches!(
         conn.next_event(),
         Ok(Some(Event::HandshakeRequest(_)))

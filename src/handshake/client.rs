@@ -102,8 +102,9 @@ impl<'a> ClientRequest<'a> {
         self.protocols.join(",").into_bytes()
     }
 
-    /// Writes the request with the given base64 key (§4.1).
-    pub(crate) fn write(&self, out: &mut Vec<u8>, key: &[u8]) {
+    /// Writes the request with the given base64 key (§4.1) and the
+    /// extension offer, if any (`Sec-WebSocket-Extensions`, §9.1).
+    pub(crate) fn write(&self, out: &mut Vec<u8>, key: &[u8], extensions: &[u8]) {
         out.extend_from_slice(b"GET ");
         out.extend_from_slice(self.target.as_bytes());
         out.extend_from_slice(b" HTTP/1.1\r\n");
@@ -120,6 +121,9 @@ impl<'a> ClientRequest<'a> {
                 "Sec-WebSocket-Protocol",
                 self.protocols.join(", ").as_bytes(),
             );
+        }
+        if !extensions.is_empty() {
+            write_header(out, "Sec-WebSocket-Extensions", extensions);
         }
         write_headers(out, self.headers);
         out.extend_from_slice(b"\r\n");
@@ -180,7 +184,8 @@ pub(crate) fn check_101(
     parsed: &ParsedHead,
     accept: &AcceptKey,
     offered_protocols: &[u8],
-) -> Result<(), HandshakeError> {
+    config: &crate::Config,
+) -> Result<crate::extension::Agreed, HandshakeError> {
     // §4.1: the value must match "websocket" itself, not merely list it.
     let mut upgrade = parsed.values(head, "upgrade");
     let upgrade_ok = upgrade
@@ -200,10 +205,8 @@ pub(crate) fn check_101(
     if !accept_ok {
         return Err(HandshakeError::InvalidAccept);
     }
-    if parsed.extensions_present(head) {
-        // No extension is offered yet, so none may be selected.
-        return Err(HandshakeError::UnexpectedExtension);
-    }
+    let agreed =
+        crate::extension::check_answer(parsed.values(head, "sec-websocket-extensions"), config)?;
     let mut chosen = parsed.values(head, "sec-websocket-protocol");
     if let Some(value) = chosen.next() {
         let value = tokens::trim(value);
@@ -212,14 +215,7 @@ pub(crate) fn check_101(
             return Err(HandshakeError::UnexpectedProtocol);
         }
     }
-    Ok(())
-}
-
-impl ParsedHead {
-    fn extensions_present(&self, head: &[u8]) -> bool {
-        self.values(head, "sec-websocket-extensions")
-            .any(|v| tokens::list_items(v).next().is_some())
-    }
+    Ok(agreed)
 }
 
 #[cfg(test)]
@@ -233,7 +229,7 @@ mod tests {
             .origin("http://example.com")
             .protocols(&["a", "b"]);
         req.check().unwrap();
-        req.write(&mut out, b"dGhlIHNhbXBsZSBub25jZQ==");
+        req.write(&mut out, b"dGhlIHNhbXBsZSBub25jZQ==", b"");
         let text = core::str::from_utf8(&out).unwrap();
         assert!(text.starts_with("GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n"));
         assert!(text.contains("\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
@@ -285,7 +281,14 @@ mod tests {
 Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
         let check = |text: &str| {
             let parsed = parse_response(text.as_bytes(), 16).unwrap();
-            check_101(text.as_bytes(), &parsed, &key, b"chat,superchat")
+            check_101(
+                text.as_bytes(),
+                &parsed,
+                &key,
+                b"chat,superchat",
+                &crate::Config::new(),
+            )
+            .map(|_| ())
         };
         assert_eq!(check(good), Ok(()));
         let cases = [

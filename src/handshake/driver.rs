@@ -67,13 +67,24 @@ impl RxCore {
     /// was borrowed) is finished here, at the next call: its bytes are
     /// consumed, and what was pipelined after it is kept after an accept and
     /// dropped after a reject.
-    pub(crate) fn settle_answered(&mut self, state: State) {
+    pub(crate) fn settle_answered(
+        &mut self,
+        state: State,
+        #[cfg_attr(not(feature = "deflate"), allow(unused_variables))] tx: &core::cell::RefCell<
+            crate::outbound::TxCore,
+        >,
+    ) {
         let answered = matches!(
             self.handshake.as_deref(),
             Some(Handshake::ServerPending { .. })
         ) && state != State::RequestReceived;
         if answered {
-            self.finish_request(!matches!(state, State::Open | State::CloseSent));
+            let accepted = matches!(state, State::Open | State::CloseSent);
+            self.finish_request(!accepted);
+            #[cfg(feature = "deflate")]
+            if accepted {
+                self.start_inflate(tx.borrow().deflate.params());
+            }
         }
     }
 
@@ -169,9 +180,18 @@ impl RxCore {
             *rejected = Some(parsed);
             return self.client_handshake(link);
         }
-        if let Err(e) = client::check_101(&received[..len], &parsed, accept, offered) {
-            return Err(self.fail(e.into(), link));
+        let agreed =
+            match client::check_101(&received[..len], &parsed, accept, offered, &self.config) {
+                Ok(agreed) => agreed,
+                Err(e) => return Err(self.fail(e.into(), link)),
+            };
+        #[cfg(feature = "deflate")]
+        {
+            self.start_inflate(agreed);
+            link.tx.borrow_mut().deflate.agree(agreed, false);
         }
+        #[cfg(not(feature = "deflate"))]
+        let () = agreed;
         self.handshake = Some(Box::new(Handshake::Reported(parsed)));
         self.release = Release::Head(len);
         link.set(Input::ResponseValid);

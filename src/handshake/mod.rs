@@ -274,6 +274,17 @@ impl<'a> Request<'a> {
         self.parsed.list(self.head, "sec-websocket-extensions")
     }
 
+    /// The valid permessage-deflate offers (RFC 7692 §7), in the client's
+    /// order of preference, from every `Sec-WebSocket-Extensions` header.
+    /// An offer with an unknown, repeated or invalid parameter is declined
+    /// (§5) and left out.
+    #[cfg(feature = "deflate")]
+    pub fn deflate_offers(&self) -> impl Iterator<Item = crate::DeflateOffer> + 'a {
+        crate::extension::negotiate::offers(
+            self.parsed.values(self.head, "sec-websocket-extensions"),
+        )
+    }
+
     /// The first header with this name (case-insensitive), as raw bytes.
     /// [`header_values`](Self::header_values) gives every one.
     #[must_use]

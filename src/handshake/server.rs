@@ -27,6 +27,21 @@ use crate::handshake::AcceptKey;
 pub struct Accept<'a> {
     protocol: Option<&'a str>,
     headers: &'a [(&'a str, &'a str)],
+    #[cfg(feature = "deflate")]
+    deflate: DeflateChoice,
+}
+
+/// How an [`Accept`] answers permessage-deflate offers.
+#[cfg(feature = "deflate")]
+#[derive(Clone, Copy, Debug, Default)]
+enum DeflateChoice {
+    /// The connection's `Config::deflate` policy picks (or declines).
+    #[default]
+    Policy,
+    /// Decline every offer.
+    Decline,
+    /// Answer with these parameters.
+    Params(crate::DeflateParams),
 }
 
 impl<'a> Accept<'a> {
@@ -36,6 +51,8 @@ impl<'a> Accept<'a> {
         Self {
             protocol: None,
             headers: &[],
+            #[cfg(feature = "deflate")]
+            deflate: DeflateChoice::Policy,
         }
     }
 
@@ -51,6 +68,25 @@ impl<'a> Accept<'a> {
     #[must_use]
     pub const fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
         self.headers = headers;
+        self
+    }
+
+    /// Answer permessage-deflate with these parameters instead of the
+    /// connection's policy; they must answer one of the client's offers
+    /// ([`DeflateParams::answers`](crate::DeflateParams::answers)), see
+    /// [`Request::deflate_offers`](crate::Request::deflate_offers).
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn deflate(mut self, params: crate::DeflateParams) -> Self {
+        self.deflate = DeflateChoice::Params(params);
+        self
+    }
+
+    /// Decline permessage-deflate whatever the policy says.
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub const fn no_deflate(mut self) -> Self {
+        self.deflate = DeflateChoice::Decline;
         self
     }
 }
@@ -193,14 +229,23 @@ pub(crate) fn check_accept(
     Ok(())
 }
 
-/// Writes the 101 response (§4.2.2 item 5).
-pub(crate) fn write_accept(out: &mut Vec<u8>, accept: &Accept<'_>, key: AcceptKey) {
+/// Writes the 101 response (§4.2.2 item 5), with the agreed extensions
+/// (empty: none).
+pub(crate) fn write_accept(
+    out: &mut Vec<u8>,
+    accept: &Accept<'_>,
+    key: AcceptKey,
+    extensions: &[u8],
+) {
     out.extend_from_slice(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
     );
     write_header(out, "Sec-WebSocket-Accept", key.as_bytes());
     if let Some(protocol) = accept.protocol {
         write_header(out, "Sec-WebSocket-Protocol", protocol.as_bytes());
+    }
+    if !extensions.is_empty() {
+        write_header(out, "Sec-WebSocket-Extensions", extensions);
     }
     write_headers(out, accept.headers);
     out.extend_from_slice(b"\r\n");
@@ -286,14 +331,39 @@ fn reason_phrase(status: u16) -> &'static str {
 /// # Errors
 /// As [`check_accept`]; nothing is written on error.
 pub(crate) fn answer_accept(
-    out: &mut crate::buffer::SendBuf,
+    tx: &mut crate::outbound::TxCore,
     head: &[u8],
     parsed: &ParsedHead,
     accept: &Accept<'_>,
 ) -> Result<(), UsageError> {
     check_accept(accept, head, parsed)?;
-    let key = AcceptKey::from_key(super::Request::new(head, parsed).key().as_bytes());
-    out.append(|out| write_accept(out, accept, key));
+    let request = super::Request::new(head, parsed);
+    let key = AcceptKey::from_key(request.key().as_bytes());
+    #[cfg(feature = "deflate")]
+    {
+        let agreed = match accept.deflate {
+            DeflateChoice::Policy => tx
+                .deflate
+                .policy()
+                .and_then(|policy| policy.negotiate(request.deflate_offers())),
+            DeflateChoice::Decline => None,
+            DeflateChoice::Params(params) => {
+                if !request
+                    .deflate_offers()
+                    .any(|offer| params.answers(&offer).is_ok())
+                {
+                    return Err(UsageError::DeflateNotOffered);
+                }
+                Some(params)
+            }
+        };
+        let text = agreed.map(|p| alloc::string::ToString::to_string(&p));
+        let ext = text.as_deref().unwrap_or_default().as_bytes();
+        tx.buf.append(|out| write_accept(out, accept, key, ext));
+        tx.deflate.agree(agreed, true);
+    }
+    #[cfg(not(feature = "deflate"))]
+    tx.buf.append(|out| write_accept(out, accept, key, b""));
     Ok(())
 }
 

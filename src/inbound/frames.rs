@@ -31,12 +31,18 @@ pub(crate) enum Phase {
         offset: usize,
         fin: bool,
     },
+    /// Payload of a compressed message's frame, inflated as it arrives.
+    #[cfg(feature = "deflate")]
+    Inflate(super::inflate::InflateFrame),
 }
 
 impl RxCore {
     pub(crate) fn frames(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
         let rules = HeaderRules {
             expect_masked: self.role == Role::Server,
+            #[cfg(feature = "deflate")]
+            allowed_rsv: self.allowed_rsv(),
+            #[cfg(not(feature = "deflate"))]
             allowed_rsv: 0,
         };
         loop {
@@ -49,6 +55,10 @@ impl RxCore {
                         Err(e) => return Err(self.fail(e.into(), link)),
                     };
                     self.pos += n;
+                    #[cfg(feature = "deflate")]
+                    if let Some(e) = self.compression_rules(&header) {
+                        return Err(self.fail(e.into(), link));
+                    }
                     if header.opcode.is_control() {
                         self.phase = Phase::Control {
                             opcode: header.opcode,
@@ -70,6 +80,22 @@ impl RxCore {
                         self.msg_start = self.pos;
                         self.msg_end = self.pos;
                         self.valid = self.pos;
+                    }
+                    #[cfg(feature = "deflate")]
+                    if header.rsv != 0 || (!starting && self.compressed_in_progress()) {
+                        if starting {
+                            self.begin_compressed();
+                        }
+                        let frame = super::inflate::InflateFrame {
+                            kind,
+                            remaining: header.len,
+                            mask: header.mask,
+                            offset: 0,
+                            fin: header.fin,
+                            pending: 0,
+                        };
+                        self.phase = Phase::Inflate(frame);
+                        continue;
                     }
                     self.phase = Phase::Payload {
                         kind,
@@ -112,6 +138,12 @@ impl RxCore {
                         },
                     };
                 }
+                #[cfg(feature = "deflate")]
+                Phase::Inflate(frame) => match self.inflate_frame(frame, link)? {
+                    super::inflate::Flow::Ready(ready) => return Ok(Some(ready)),
+                    super::inflate::Flow::NeedMore => return Ok(None),
+                    super::inflate::Flow::NextHeader => {}
+                },
                 Phase::Payload {
                     kind,
                     remaining,
@@ -280,6 +312,7 @@ impl RxCore {
         };
         let len = usize::try_from(header.len).ok()?;
         let fits = header.fin
+            && header.rsv == 0
             && self.asm.kind.is_none()
             && len <= self.buf.end - self.pos
             && len <= self.config.get_chunk_threshold()
@@ -307,5 +340,22 @@ impl RxCore {
             chunk: None,
             validated,
         })
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl RxCore {
+    /// RFC 7692 §6.1: RSV1 marks a compressed message on its first frame
+    /// only; never on a control frame or a continuation.
+    fn compression_rules(&self, header: &FrameHeader) -> Option<ProtocolError> {
+        if header.rsv & 0x40 == 0 {
+            None
+        } else if header.opcode.is_control() {
+            Some(ProtocolError::CompressedControlFrame)
+        } else if header.opcode == Opcode::Continuation {
+            Some(ProtocolError::CompressedContinuation)
+        } else {
+            None
+        }
     }
 }

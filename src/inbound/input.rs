@@ -15,7 +15,10 @@ const FUSED_MIN: usize = 512;
 impl RxCore {
     /// Gives back what the last event lent and recomputes the live start.
     pub(crate) fn release_pending(&mut self) {
-        match core::mem::replace(&mut self.release, Release::Nothing) {
+        let release = core::mem::replace(&mut self.release, Release::Nothing);
+        #[cfg(feature = "deflate")]
+        self.release_inflated(release);
+        match release {
             Release::Nothing => {}
             Release::Message => {
                 self.msg_start = self.pos;
@@ -100,6 +103,9 @@ impl RxCore {
     fn announced(&self) -> usize {
         let waiting = match self.phase {
             Phase::Header => return 0,
+            // Inflated as it arrives: nothing is held whole.
+            #[cfg(feature = "deflate")]
+            Phase::Inflate(_) => return 0,
             Phase::Control { len, .. } => len,
             Phase::Payload { remaining, .. } => {
                 if self.asm.chunked {
@@ -160,6 +166,8 @@ impl RxCore {
             Phase::Header => true,
             Phase::Payload { remaining, .. } => remaining == 0,
             Phase::Control { .. } => false,
+            #[cfg(feature = "deflate")]
+            Phase::Inflate(_) => false,
         };
         let fits = u32::try_from(self.buf.end.saturating_add(bytes.len())).is_ok();
         if self.role != Role::Server

@@ -17,6 +17,8 @@
 //! driven from `src/handshake/driver.rs`.
 
 mod frames;
+#[cfg(feature = "deflate")]
+mod inflate;
 mod input;
 mod link;
 #[cfg(test)]
@@ -68,6 +70,13 @@ pub(crate) enum Ready {
         /// Text whose every byte was validated as it arrived.
         validated: bool,
     },
+    /// A compressed message (or chunk): `inflater.out[..end]`, validated.
+    #[cfg(feature = "deflate")]
+    Inflated {
+        kind: MessageKind,
+        end: usize,
+        chunk: Option<bool>,
+    },
     Ping(usize, usize),
     Pong(usize, usize),
     Close(usize, usize),
@@ -109,6 +118,9 @@ pub(crate) struct RxCore {
     /// Every payload byte `receive` unmasked up to `unmasked_to` is ASCII
     /// (found by the same pass), so text there needs no further check.
     pub(crate) unmasked_ascii: bool,
+    /// permessage-deflate's decompressor, once agreed.
+    #[cfg(feature = "deflate")]
+    pub(crate) inflate: Option<Box<(crate::extension::codec::Inflater, inflate::InflateProgress)>>,
 }
 
 impl RxCore {
@@ -133,6 +145,8 @@ impl RxCore {
             work: HandshakeWork::default(),
             unmasked_to: 0,
             unmasked_ascii: false,
+            #[cfg(feature = "deflate")]
+            inflate: None,
             small_limit: config
                 .get_chunk_threshold()
                 .min(config.get_max_frame_size())
@@ -145,7 +159,12 @@ impl RxCore {
 
     /// Heap bytes held by the receive side.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.buf.capacity()
+        #[cfg(feature = "deflate")]
+        let inflated = self.inflate.as_ref().map_or(0, |b| b.0.heap_bytes());
+        #[cfg(not(feature = "deflate"))]
+        let inflated = 0;
+        inflated
+            + self.buf.capacity()
             + if self.handshake.is_some() {
                 core::mem::size_of::<Handshake>()
             } else {
@@ -156,6 +175,10 @@ impl RxCore {
     /// Releases the receive buffer if it holds nothing.
     pub(crate) fn shrink(&mut self) {
         self.release_pending();
+        #[cfg(feature = "deflate")]
+        if let Some(b) = self.inflate.as_deref_mut() {
+            b.0.shrink(0);
+        }
         let moved = self.buf.rewind_if_empty(0);
         self.shift(moved);
     }
@@ -173,7 +196,7 @@ impl RxCore {
     pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         self.release_pending();
         if self.handshake.is_some() {
-            self.settle_answered(link.life.get().state);
+            self.settle_answered(link.life.get().state, link.tx);
         }
         if let Some(error) = self.error {
             return Err(error);
@@ -300,6 +323,32 @@ impl RxCore {
                                     ProtocolError::InvalidUtf8.into(),
                                 ));
                             }
+                        }
+                    }
+                }
+            }
+            #[cfg(feature = "deflate")]
+            Ready::Inflated { kind, end, chunk } => {
+                let Some((inflater, _)) = self.inflate.as_deref() else {
+                    return Ok(Event::Close(ABNORMAL));
+                };
+                let bytes = &inflater.out[..end];
+                match (kind, chunk) {
+                    (MessageKind::Binary, None) => Event::Binary(bytes),
+                    (MessageKind::Binary, Some(last)) => Event::BinaryChunk { data: bytes, last },
+                    (MessageKind::Text, chunk) => {
+                        #[allow(unsafe_code)]
+                        // SAFETY: `inflate_frame` reports `end` only as the
+                        // end of the prefix of the inflater's output that
+                        // passed `validate_prefix` (whole characters; a
+                        // complete message that ends inside one fails
+                        // instead). The inflater writes only at `filled`,
+                        // which is at or after `end`, and moves its output
+                        // (`consume`) only when this event is given back.
+                        let text = unsafe { crate::accel::assume_utf8(bytes) };
+                        match chunk {
+                            None => Event::Text(text),
+                            Some(last) => Event::TextChunk { data: text, last },
                         }
                     }
                 }

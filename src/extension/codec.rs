@@ -1,0 +1,380 @@
+//! permessage-deflate's compressor and decompressor (RFC 7692 §7.2), over
+//! zlib-rs's raw DEFLATE streams.
+//!
+//! [`Inflater`] turns a message's payload (fed as its frames arrive) into
+//! its plain bytes, appending to a buffer it owns, and never produces more
+//! than the room the caller allows: the caller passes what is left of
+//! `max_message_size` (or of a chunk), so a decompression bomb is refused
+//! before its output exists. [`Deflater`] compresses a message or a fragment
+//! into a reused buffer and strips the `00 00 ff ff` that every sync flush
+//! ends with. Both allocate their zlib state on first use and can drop it
+//! after a message when context takeover is off, so an idle connection
+//! holds no window.
+
+use alloc::vec::Vec;
+
+use zlib_rs::{DeflateConfig as ZDeflateConfig, DeflateFlush, InflateFlush, Status};
+
+/// The four bytes a sync flush ends with; removed on send, added back on
+/// receive (§7.2.1, §7.2.2).
+pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// How much inflated output a step adds to the buffer at most before the
+/// caller may look at it (the buffer grows by doubling up to this).
+const STEP: usize = 64 << 10;
+
+/// The decompressor's input was not a valid DEFLATE stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InvalidData;
+
+/// What one [`Inflater::inflate`] call did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Inflated {
+    /// Input bytes consumed.
+    pub(crate) consumed: usize,
+    /// The room was used up: more output may be waiting.
+    pub(crate) full: bool,
+}
+
+/// The receive direction's decompressor and the message it is producing.
+pub(crate) struct Inflater {
+    stream: Option<zlib_rs::Inflate>,
+    window_bits: u8,
+    /// The peer resets its compressor after every message: drop ours too.
+    reset_each: bool,
+    /// The stream hit a final block (BFINAL); the rest of the message is
+    /// ignored and the stream starts afresh with the next one.
+    ended: bool,
+    /// Output buffer, zero-filled once when it grows; `filled` bytes used.
+    pub(crate) out: Vec<u8>,
+    pub(crate) filled: usize,
+}
+
+impl core::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inflater")
+            .field("window_bits", &self.window_bits)
+            .field("allocated", &self.stream.is_some())
+            .field("filled", &self.filled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inflater {
+    pub(crate) fn new(window_bits: u8, reset_each: bool) -> Self {
+        Self {
+            stream: None,
+            window_bits,
+            reset_each,
+            ended: false,
+            out: Vec::new(),
+            filled: 0,
+        }
+    }
+
+    /// Inflates from `input`, appending at most `room` bytes to `out`.
+    ///
+    /// # Errors
+    /// [`InvalidData`] if the input is not DEFLATE.
+    pub(crate) fn inflate(&mut self, input: &[u8], room: usize) -> Result<Inflated, InvalidData> {
+        if self.ended {
+            // Whatever follows a final block is not part of the stream.
+            return Ok(Inflated {
+                consumed: input.len(),
+                full: false,
+            });
+        }
+        let bits = self.window_bits;
+        let stream = self
+            .stream
+            .get_or_insert_with(|| zlib_rs::Inflate::new(false, bits));
+        let limit = self.filled.saturating_add(room);
+        let mut consumed = 0;
+        loop {
+            if self.filled == limit {
+                return Ok(Inflated {
+                    consumed,
+                    full: true,
+                });
+            }
+            if self.filled == self.out.len() {
+                // Grow by doubling, in steps of at most STEP, never past
+                // the room: a bomb's output is refused before it exists.
+                let grow = self.out.len().clamp(4 << 10, STEP).min(limit - self.filled);
+                self.out.resize(self.out.len() + grow, 0);
+            }
+            let end = self.out.len().min(limit);
+            let before_in = stream.total_in();
+            let before_out = stream.total_out();
+            let status = stream
+                .decompress(
+                    &input[consumed..],
+                    &mut self.out[self.filled..end],
+                    InflateFlush::SyncFlush,
+                )
+                .map_err(|_| InvalidData)?;
+            let used = (stream.total_in() - before_in) as usize;
+            let made = (stream.total_out() - before_out) as usize;
+            consumed += used;
+            self.filled += made;
+            if status == Status::StreamEnd {
+                self.ended = true;
+                return Ok(Inflated {
+                    consumed: input.len(),
+                    full: false,
+                });
+            }
+            let out_full = self.filled == end;
+            if !out_full && (consumed == input.len() || (used == 0 && made == 0)) {
+                return Ok(Inflated {
+                    consumed,
+                    full: false,
+                });
+            }
+        }
+    }
+
+    /// At the room's end: feeds `input` through a one-byte buffer on the
+    /// stack and reports the input consumed and whether any byte came out
+    /// (then the message is over its limit).
+    pub(crate) fn probe(&mut self, input: &[u8]) -> Result<(usize, bool), InvalidData> {
+        if self.ended {
+            return Ok((input.len(), false));
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok((0, false));
+        };
+        let mut probe = [0u8; 1];
+        let (in0, out0) = (stream.total_in(), stream.total_out());
+        let status = stream
+            .decompress(input, &mut probe, InflateFlush::SyncFlush)
+            .map_err(|_| InvalidData)?;
+        if status == Status::StreamEnd {
+            self.ended = true;
+        }
+        let used = (stream.total_in() - in0) as usize;
+        Ok((
+            if self.ended { input.len() } else { used },
+            stream.total_out() > out0,
+        ))
+    }
+
+    /// The message is complete: drop or keep the window as negotiated.
+    pub(crate) fn end_message(&mut self) {
+        if self.reset_each || self.ended {
+            self.stream = None;
+        }
+        self.ended = false;
+    }
+
+    /// Gives back the delivered output; keeps `out[from..filled]`.
+    pub(crate) fn consume(&mut self, from: usize) {
+        self.out.copy_within(from..self.filled, 0);
+        self.filled -= from;
+    }
+
+    /// Frees the output buffer if it is empty and larger than `keep`.
+    pub(crate) fn shrink(&mut self, keep: usize) {
+        if self.filled == 0 && self.out.len() > keep {
+            self.out = Vec::new();
+        }
+    }
+
+    /// Heap bytes held (the output buffer; zlib's state is not counted).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.out.capacity()
+    }
+}
+
+/// The send direction's compressor.
+pub(crate) struct Deflater {
+    stream: Option<zlib_rs::Deflate>,
+    config: ZDeflateConfig,
+    /// We reset our compressor after every message.
+    reset_each: bool,
+    /// A fragmented message is being compressed.
+    pub(crate) in_message: bool,
+    /// The compressed bytes of the last call.
+    pub(crate) out: Vec<u8>,
+}
+
+impl core::fmt::Debug for Deflater {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Deflater")
+            .field("window_bits", &self.config.window_bits)
+            .field("allocated", &self.stream.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deflater {
+    pub(crate) fn new(window_bits: u8, level: u8, mem_level: u8, reset_each: bool) -> Self {
+        Self {
+            stream: None,
+            config: ZDeflateConfig {
+                level: i32::from(level),
+                window_bits: -i32::from(window_bits),
+                mem_level: i32::from(mem_level),
+                ..ZDeflateConfig::default()
+            },
+            reset_each,
+            in_message: false,
+            out: Vec::new(),
+        }
+    }
+
+    /// Compresses `input` (a whole message, or the next fragment of one)
+    /// into `self.out`, ending with a sync flush; on the message's `last`
+    /// piece the flush's `00 00 ff ff` is removed (§7.2.1).
+    pub(crate) fn compress(&mut self, input: &[u8], last: bool) {
+        let config = self.config;
+        let stream = self
+            .stream
+            .get_or_insert_with(|| zlib_rs::Deflate::new_with_config(config));
+        self.out.clear();
+        let mut consumed = 0;
+        loop {
+            // Room for the input's worst case and the flush markers.
+            let want = input.len() - consumed + input.len() / 1000 + 64;
+            let start = self.out.len();
+            self.out.resize(start + want, 0);
+            let before_in = stream.total_in();
+            let before_out = stream.total_out();
+            // A stream error cannot happen on a stream we initialised with
+            // checked parameters and an output buffer with room.
+            let _ = stream.compress(
+                &input[consumed..],
+                &mut self.out[start..],
+                DeflateFlush::SyncFlush,
+            );
+            consumed += (stream.total_in() - before_in) as usize;
+            let made = (stream.total_out() - before_out) as usize;
+            self.out.truncate(start + made);
+            // Done when all input is in and the flush fitted with room to spare.
+            if consumed == input.len() && made < want {
+                break;
+            }
+        }
+        if last {
+            if self.out.ends_with(&TAIL) {
+                self.out.truncate(self.out.len() - TAIL.len());
+            }
+            self.in_message = false;
+            if self.reset_each {
+                self.stream = None;
+            }
+        } else {
+            self.in_message = true;
+        }
+    }
+
+    /// Forgets the history (after a message was sent uncompressed, so the
+    /// peer's window lacks it): the next message starts a fresh stream,
+    /// which any peer decoder reads.
+    pub(crate) fn forget(&mut self) {
+        if let Some(stream) = self.stream.as_mut() {
+            stream.reset();
+        }
+    }
+
+    /// Frees the output buffer if larger than `keep`.
+    pub(crate) fn shrink(&mut self, keep: usize) {
+        if self.out.capacity() > keep {
+            self.out = Vec::new();
+        }
+    }
+
+    /// Heap bytes held (the output buffer; zlib's state is not counted).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.out.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inflate_all(inf: &mut Inflater, data: &[u8]) -> Vec<u8> {
+        let mut input = Vec::from(data);
+        input.extend_from_slice(&TAIL);
+        let r = inf.inflate(&input, usize::MAX).unwrap();
+        assert_eq!(r.consumed, input.len());
+        let out = inf.out[..inf.filled].to_vec();
+        inf.filled = 0;
+        inf.end_message();
+        out
+    }
+
+    #[test]
+    fn rfc7692_hello_examples() {
+        // §7.2.3.1: one compressed message.
+        let mut inf = Inflater::new(15, false);
+        assert_eq!(
+            inflate_all(&mut inf, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+            b"Hello"
+        );
+        // §7.2.3.2: the same again with context takeover is 5 bytes.
+        assert_eq!(
+            inflate_all(&mut inf, &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+            b"Hello"
+        );
+        // §7.2.3.3: a stored (uncompressed) block.
+        let mut inf = Inflater::new(15, false);
+        assert_eq!(
+            inflate_all(
+                &mut inf,
+                &[
+                    0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00
+                ]
+            ),
+            b"Hello"
+        );
+        // §7.2.3.5: a final block (BFINAL set); what follows is ignored.
+        assert_eq!(
+            inflate_all(&mut inf, &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]),
+            b"Hello"
+        );
+    }
+
+    #[test]
+    fn the_room_bounds_the_output() {
+        let mut def = Deflater::new(15, 6, 8, false);
+        let plain = alloc::vec![b'a'; 100_000];
+        def.compress(&plain, true);
+        assert!(def.out.len() < 200);
+        let mut input = def.out.clone();
+        input.extend_from_slice(&TAIL);
+        let mut inf = Inflater::new(15, false);
+        let step = inf.inflate(&input, 1000).unwrap();
+        assert!(step.full);
+        assert_eq!(inf.filled, 1000);
+        assert_eq!(inf.out.len(), 1000, "never allocated past the room");
+        assert!(inf.probe(&input[step.consumed..]).unwrap().1);
+    }
+
+    #[test]
+    fn compressed_output_round_trips_with_and_without_takeover() {
+        for reset in [false, true] {
+            let mut def = Deflater::new(12, 6, 5, reset);
+            let mut inf = Inflater::new(12, reset);
+            let msg = b"{\"type\":\"ticker\",\"price\":\"101.25\",\"size\":\"3\"}".repeat(4);
+            let mut sizes = Vec::new();
+            for _ in 0..3 {
+                def.compress(&msg, true);
+                sizes.push(def.out.len());
+                assert_eq!(inflate_all(&mut inf, &def.out), msg);
+            }
+            // With takeover, the second message refers back to the first.
+            assert_eq!(sizes[1] < sizes[0], !reset, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_data_is_an_error() {
+        let mut inf = Inflater::new(15, false);
+        assert_eq!(
+            inf.inflate(&[0xff, 0xff, 0xff, 0xff], 100),
+            Err(InvalidData)
+        );
+    }
+}

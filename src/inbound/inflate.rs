@@ -1,0 +1,224 @@
+//! The receive side of permessage-deflate (RFC 7692 §6.2, §7.2.2): a
+//! compressed message's payload is unmasked where it lies, as for any
+//! message, then inflated as it arrives into the [`Inflater`]'s buffer, and
+//! the event borrows that buffer instead of the receive buffer.
+//!
+//! Every step of output is bounded before it is produced: by what is left
+//! of `Config::max_message_size` (a bomb fails with 1009 having allocated at
+//! most the limit, the last byte checked through a one-byte probe on the
+//! stack), and by `Config::chunk_threshold`, above which the message is
+//! delivered as chunks of about that size, so the inflated bytes held are
+//! at most one chunk. Text is checked as it is inflated (fail fast) and
+//! each byte once.
+
+use alloc::boxed::Box;
+
+use crate::extension::codec::{Inflater, TAIL};
+use crate::frame::mask::apply_mask;
+use crate::utf8::validate_prefix;
+
+use super::{Error, Link, MessageKind, ProtocolError, Ready, Release, RxCore};
+
+/// Where a compressed message stands, kept beside its inflater.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct InflateProgress {
+    /// A compressed message is being received.
+    pub(crate) active: bool,
+    /// Bytes of the message's tail (`00 00 ff ff`) fed so far.
+    tail: u8,
+    /// Validated prefix of the inflater's output (text).
+    pub(crate) valid: usize,
+    /// Output already delivered as chunks.
+    delivered: u64,
+    /// The message is being delivered as chunks.
+    chunking: bool,
+}
+
+/// What the inflate phase did with the input it had.
+pub(crate) enum Flow {
+    Ready(Ready),
+    /// The frame's payload is consumed; decode the next header.
+    NextHeader,
+    NeedMore,
+}
+
+/// The payload phase of a compressed message's frame.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InflateFrame {
+    pub(crate) kind: MessageKind,
+    pub(crate) remaining: u64,
+    pub(crate) mask: Option<[u8; 4]>,
+    pub(crate) offset: usize,
+    pub(crate) fin: bool,
+    /// Unmasked bytes at `pos` the inflater has not taken yet.
+    pub(crate) pending: usize,
+}
+
+impl RxCore {
+    /// Sets up the decompressor once permessage-deflate is agreed.
+    pub(crate) fn start_inflate(&mut self, params: Option<crate::DeflateParams>) {
+        let server = self.role == crate::Role::Server;
+        self.inflate = params.map(|p| {
+            Box::new((
+                Inflater::new(p.inflate_bits(server), p.peer_resets(server)),
+                InflateProgress::default(),
+            ))
+        });
+    }
+
+    /// RSV bits a frame may carry: RSV1 once permessage-deflate is agreed.
+    pub(crate) fn allowed_rsv(&self) -> u8 {
+        if self.inflate.is_some() { 0x40 } else { 0 }
+    }
+
+    /// Whether the message in progress is compressed.
+    pub(crate) fn compressed_in_progress(&self) -> bool {
+        self.inflate.as_ref().is_some_and(|b| b.1.active)
+    }
+
+    /// Marks the start of a compressed message.
+    pub(crate) fn begin_compressed(&mut self) {
+        if let Some(b) = self.inflate.as_deref_mut() {
+            b.1 = InflateProgress {
+                active: true,
+                ..InflateProgress::default()
+            };
+        }
+    }
+
+    /// Gives back what a compressed message's event lent.
+    pub(crate) fn release_inflated(&mut self, release: Release) {
+        let Some((inflater, progress)) = self.inflate.as_deref_mut() else {
+            return;
+        };
+        match release {
+            Release::Chunk if progress.active => {
+                progress.delivered += progress.valid as u64;
+                inflater.consume(progress.valid);
+                progress.valid = 0;
+            }
+            Release::Message => {
+                inflater.filled = 0;
+                if progress.active {
+                    inflater.end_message();
+                }
+                *progress = InflateProgress::default();
+                inflater.shrink(self.config.get_buffer_high_water());
+            }
+            _ => {}
+        }
+    }
+
+    /// One step of a compressed frame's payload.
+    pub(crate) fn inflate_frame(
+        &mut self,
+        mut frame: InflateFrame,
+        link: Link<'_>,
+    ) -> Result<Flow, Error> {
+        loop {
+            // Take what has arrived of the frame's payload, unmasked.
+            let avail = self.buf.end - self.pos;
+            if frame.pending == 0 && frame.remaining > 0 {
+                let n = usize::try_from(frame.remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(avail);
+                if n == 0 {
+                    self.phase = super::Phase::Inflate(frame);
+                    return Ok(self.need_more(link).map_or(Flow::NeedMore, Flow::Ready));
+                }
+                let (start, end) = (self.pos, self.pos + n);
+                if let Some(mask) = frame.mask.filter(|_| end > self.unmasked_to as usize) {
+                    apply_mask(&mut self.buf.data[start..end], mask, frame.offset);
+                }
+                frame.pending = n;
+                frame.remaining -= n as u64;
+                frame.offset += n;
+            }
+            let payload_done = frame.remaining == 0 && frame.pending == 0;
+            let max = self.config.get_max_message_size() as u64;
+            let threshold = self.config.get_chunk_threshold();
+            let Some((inflater, progress)) = self.inflate.as_deref_mut() else {
+                return Ok(Flow::NextHeader);
+            };
+            let produced = progress.delivered + inflater.filled as u64;
+            let limit_left = usize::try_from(max.saturating_sub(produced)).unwrap_or(usize::MAX);
+            let chunk_room = threshold.saturating_sub(inflater.filled).max(4);
+            let room = limit_left.min(chunk_room);
+            let feeding_tail = payload_done && frame.fin;
+            let input: &[u8] = if feeding_tail {
+                &TAIL[usize::from(progress.tail)..]
+            } else {
+                &self.buf.data[self.pos..self.pos + frame.pending]
+            };
+            let Ok(step) = inflater.inflate(input, room) else {
+                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+            };
+            let mut consumed = step.consumed;
+            let mut full = step.full;
+            if full && room == limit_left {
+                // At the limit: one more byte means the message is too big.
+                match inflater.probe(&input[consumed..]) {
+                    Ok((_, true)) => {
+                        return Err(self.fail(ProtocolError::MessageTooBig.into(), link));
+                    }
+                    Ok((used, false)) => {
+                        consumed += used;
+                        full = false;
+                    }
+                    Err(_) => {
+                        return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+                    }
+                }
+            }
+            if !full && consumed < input.len() {
+                // Room to write and input left, yet no progress: not DEFLATE.
+                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+            }
+            if feeding_tail {
+                progress.tail += consumed as u8;
+            } else {
+                self.pos += consumed;
+                frame.pending -= consumed;
+            }
+            self.msg_start = self.pos;
+            self.msg_end = self.pos;
+            self.valid = self.pos;
+            // Text is checked as it is produced; a complete message may not
+            // end inside a character.
+            let complete = feeding_tail && usize::from(progress.tail) == TAIL.len() && !full;
+            if frame.kind == MessageKind::Text {
+                let new = &inflater.out[progress.valid..inflater.filled];
+                match validate_prefix(new) {
+                    Ok(k) if !complete || k == new.len() => progress.valid += k,
+                    _ => return Err(self.fail(ProtocolError::InvalidUtf8.into(), link)),
+                }
+            } else {
+                progress.valid = inflater.filled;
+            }
+            if complete {
+                self.phase = super::Phase::Header;
+                self.asm.finish();
+                self.release = Release::Message;
+                return Ok(Flow::Ready(Ready::Inflated {
+                    kind: frame.kind,
+                    end: progress.valid,
+                    chunk: progress.chunking.then_some(true),
+                }));
+            }
+            if full && progress.valid > 0 {
+                progress.chunking = true;
+                self.phase = super::Phase::Inflate(frame);
+                self.release = Release::Chunk;
+                return Ok(Flow::Ready(Ready::Inflated {
+                    kind: frame.kind,
+                    end: progress.valid,
+                    chunk: Some(false),
+                }));
+            }
+            if payload_done && !frame.fin {
+                self.phase = super::Phase::Header;
+                return Ok(Flow::NextHeader);
+            }
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! permessage-deflate end to end (RFC 7692): negotiation in both roles,
+//! compressed messages both ways with and without context takeover,
+//! fragments, chunked delivery, RSV1 misuse, invalid DEFLATE data and the
+//! RFC's own examples.
+#![cfg(feature = "deflate")]
+
+mod common;
+
+use common::{Ev, Pair, client_frame, raw_frame};
+use hybi::frame::Opcode;
+use hybi::{
+    Accept, CloseCode, Config, Connection, DeflateConfig, DeflateParams, Error, Event, MessageKind,
+    ProtocolError, UsageError,
+};
+
+fn deflate_pair(client: DeflateConfig, server: DeflateConfig) -> Pair {
+    Pair::connected(Config::new().deflate(client), Config::new().deflate(server))
+}
+
+/// A JSON message like an exchange's ticker update.
+fn ticker(i: usize) -> String {
+    format!(
+        "{{\"type\":\"ticker\",\"product_id\":\"BTC-USD\",\"sequence\":{},\"price\":\"{}.{:02}\",\
+\"best_bid\":\"{}.00\",\"best_ask\":\"{}.01\",\"side\":\"buy\",\"last_size\":\"0.0{}\"}}",
+        1000 + i,
+        60000 + i % 7,
+        i % 100,
+        60000 + i % 5,
+        60000 + i % 5,
+        i % 9
+    )
+}
+
+#[test]
+fn both_ends_agree_and_report_the_parameters() {
+    let server_policy = DeflateConfig::new()
+        .own_window_bits(12)
+        .peer_window_bits(11);
+    let pair = deflate_pair(DeflateConfig::new(), server_policy);
+    let expected = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: Some(12),
+        client_max_window_bits: Some(11),
+    };
+    assert_eq!(pair.server.deflate(), Some(expected));
+    assert_eq!(pair.client.deflate(), Some(expected));
+    assert_eq!(
+        expected.to_string(),
+        "permessage-deflate; server_max_window_bits=12; client_max_window_bits=11"
+    );
+}
+
+#[test]
+fn without_a_policy_every_offer_is_declined() {
+    let pair = Pair::connected(Config::new().deflate(DeflateConfig::new()), Config::new());
+    assert_eq!(pair.server.deflate(), None);
+    assert_eq!(pair.client.deflate(), None);
+}
+
+/// Messages of every kind echo through compression intact, in both
+/// directions, whatever the context-takeover settings.
+#[test]
+fn messages_round_trip_in_every_takeover_mode() {
+    for (own, peer) in [(false, false), (true, false), (false, true), (true, true)] {
+        let policy = DeflateConfig::new()
+            .own_no_context_takeover(own)
+            .peer_no_context_takeover(peer)
+            .own_window_bits(10);
+        let mut pair = deflate_pair(policy, DeflateConfig::new());
+        let params = pair.server.deflate().unwrap();
+        assert_eq!(params.client_no_context_takeover, own);
+        assert_eq!(params.server_no_context_takeover, peer);
+        let big: String = "ünïcödé text, ".repeat(50_000);
+        let messages: Vec<Ev> = vec![
+            Ev::Text(ticker(1)),
+            Ev::Text(ticker(2)),
+            Ev::Text("short".into()),
+            Ev::Binary((0..=255u8).cycle().take(5000).collect()),
+            Ev::Text(big.clone()),
+            Ev::Text(String::new()),
+            Ev::Text(ticker(3)),
+        ];
+        for m in &messages {
+            match m {
+                Ev::Text(t) => {
+                    pair.client.send_text(t).unwrap();
+                    pair.server.send_text(t).unwrap();
+                }
+                Ev::Binary(b) => {
+                    pair.client.send_binary(b).unwrap();
+                    pair.server.send_binary(b).unwrap();
+                }
+                _ => unreachable!(),
+            }
+        }
+        pair.drive();
+        assert_eq!(pair.server_error, None);
+        assert_eq!(pair.client_error, None);
+        assert_eq!(
+            summary(&pair.server_events),
+            summary(&messages),
+            "own {own} peer {peer}"
+        );
+        assert_eq!(
+            summary(&pair.client_events),
+            summary(&messages),
+            "own {own} peer {peer}"
+        );
+        assert!(pair.server_events == messages && pair.client_events == messages);
+    }
+}
+
+/// Events as (kind, length, checksum), so a failure prints briefly.
+fn summary(events: &[Ev]) -> Vec<(String, usize, u64)> {
+    events
+        .iter()
+        .map(|e| {
+            let (kind, bytes): (&str, &[u8]) = match e {
+                Ev::Text(t) => ("text", t.as_bytes()),
+                Ev::Binary(b) => ("binary", b),
+                Ev::TextChunk(t, _) => ("text chunk", t.as_bytes()),
+                Ev::BinaryChunk(b, _) => ("binary chunk", b),
+                other => return (format!("{other:?}"), 0, 0),
+            };
+            let sum = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            (kind.to_string(), bytes.len(), sum)
+        })
+        .collect()
+}
+
+#[test]
+fn rsv1_marks_compressed_messages_only() {
+    let mut pair = deflate_pair(DeflateConfig::new(), DeflateConfig::new().threshold(100));
+    pair.server.send_text(&ticker(1)).unwrap();
+    let wire = pair.server.transmit().to_vec();
+    assert_eq!(wire[0], 0xc1, "FIN, RSV1, text");
+    assert!(wire.len() < ticker(1).len());
+    pair.server.advance(wire.len());
+    pair.server.send_text("under the threshold").unwrap();
+    assert_eq!(
+        pair.server.transmit()[0],
+        0x81,
+        "small messages go as they are"
+    );
+    let n = pair.server.transmit().len();
+    pair.server.advance(n);
+    // Already-compressed data: the opt-out for one message.
+    pair.server.send_next_uncompressed();
+    pair.server.send_text(&ticker(2)).unwrap();
+    assert_eq!(pair.server.transmit()[0], 0x81);
+    let n = pair.server.transmit().len();
+    pair.server.advance(n);
+    pair.server.send_text(&ticker(3)).unwrap();
+    assert_eq!(
+        pair.server.transmit()[0],
+        0xc1,
+        "the opt-out lasts one message"
+    );
+    // Control frames are never compressed.
+    let n = pair.server.transmit().len();
+    pair.server.advance(n);
+    pair.server.send_ping(&[b'p'; 100]).unwrap();
+    assert_eq!(pair.server.transmit()[0], 0x89);
+}
+
+#[test]
+fn incompressible_messages_go_uncompressed_and_the_next_still_decodes() {
+    let mut pair = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+    let mut state = 0x1234_5678u32;
+    let noise: Vec<u8> = (0..4000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect();
+    pair.server.send_text(&ticker(1)).unwrap();
+    pair.server.send_binary(&noise).unwrap();
+    let wire = pair.server.transmit().to_vec();
+    let second = wire.iter().position(|&b| b == 0x82).unwrap();
+    assert!(second > 2, "the noise frame is sent with RSV1 clear");
+    pair.server.send_text(&ticker(2)).unwrap();
+    pair.drive();
+    assert_eq!(
+        pair.client_events,
+        [Ev::Text(ticker(1)), Ev::Binary(noise), Ev::Text(ticker(2))]
+    );
+}
+
+#[test]
+fn fragmented_compressed_messages_stream_with_control_frames_between() {
+    let mut pair = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+    let text = "fragmented and compressed ✓ ".repeat(2000);
+    let bytes = text.as_bytes();
+    let pieces: Vec<&[u8]> = bytes.chunks(7001).collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        let last = i + 1 == pieces.len();
+        pair.client
+            .send_fragment(MessageKind::Text, piece, last)
+            .unwrap();
+        if i == 1 {
+            pair.client.send_ping(b"between").unwrap();
+        }
+    }
+    let wire = pair.client.transmit().to_vec();
+    assert_eq!(wire[0], 0x41, "first fragment: RSV1, text, no FIN");
+    pair.drive();
+    assert_eq!(pair.server_error, None);
+    assert_eq!(
+        pair.server_events,
+        [Ev::Ping(b"between".to_vec()), Ev::Text(text)]
+    );
+}
+
+#[test]
+fn large_compressed_messages_arrive_in_chunks_of_about_the_threshold() {
+    let threshold = 16 << 10;
+    let mut pair = Pair::connected(
+        Config::new().deflate(DeflateConfig::new()),
+        Config::new()
+            .deflate(DeflateConfig::new())
+            .chunk_threshold(threshold),
+    );
+    let text = "ääääbbbb".repeat(100_000);
+    pair.client.send_text(&text).unwrap();
+    pair.drive();
+    let mut whole = String::new();
+    let mut last_seen = false;
+    for ev in &pair.server_events {
+        let Ev::TextChunk(data, last) = ev else {
+            panic!("expected chunks, got {ev:?}");
+        };
+        assert!(!last_seen);
+        assert!(data.len() <= threshold + 4, "{}", data.len());
+        whole.push_str(data);
+        last_seen = *last;
+    }
+    assert!(last_seen);
+    assert_eq!(whole, text);
+    assert!(pair.server.buffered_bytes() < 4 * threshold + (64 << 10));
+}
+
+/// RFC 7692 §7.2.3: "Hello" compressed, again with context takeover, as a
+/// stored block, in two fragments, and with BFINAL set; each sent by a
+/// client (masked).
+#[test]
+fn the_rfc_examples_decode() {
+    let frames: [&[u8]; 6] = [
+        &[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+        &[0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00],
+        &[
+            0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+        ],
+        &[
+            0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00,
+        ],
+        &[
+            0xc1, 0x0d, 0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07,
+            0x00,
+        ],
+        &[0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+    ];
+    let mut server =
+        hybi::testing::open_server_deflate(Config::new().deflate(DeflateConfig::new()));
+    let mut input = Vec::new();
+    for frame in frames {
+        input.extend(mask_frame(frame));
+    }
+    server.receive(&input);
+    let mut got = Vec::new();
+    while let Some(event) = server.next_event().unwrap() {
+        got.push(Ev::from_event(&event));
+    }
+    assert_eq!(got, vec![Ev::Text("Hello".into()); 6]);
+}
+
+/// Re-encodes an unmasked frame (7-bit length, possibly two frames back to
+/// back) as a client sends it.
+fn mask_frame(frames: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < frames.len() {
+        let b0 = frames[at];
+        let len = usize::from(frames[at + 1]);
+        let payload = &frames[at + 2..at + 2 + len];
+        let mut f = client_frame(b0 & 0x80 != 0, Opcode::from_u8(b0 & 0x0f).unwrap(), payload);
+        f[0] = b0;
+        out.extend(f);
+        at += 2 + len;
+    }
+    out
+}
+
+fn open_deflate_server() -> Connection {
+    hybi::testing::open_server_deflate(Config::new().deflate(DeflateConfig::new()))
+}
+
+fn fails_with(input: &[u8], expected: ProtocolError) {
+    let mut server = open_deflate_server();
+    server.receive(input);
+    let err = loop {
+        match server.next_event() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("no error for {expected:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err, Error::Protocol(expected));
+    let code = expected.close_code().0.to_be_bytes();
+    let out = server.transmit();
+    assert_eq!(&out[..4], &[0x88, 0x02, code[0], code[1]], "{expected:?}");
+}
+
+#[test]
+fn rsv1_misuse_fails_with_1002() {
+    // RSV1 on a continuation.
+    let mut input = mask_frame(&[0x41, 0x03, 0xf2, 0x48, 0xcd]);
+    input.extend(mask_frame(&[0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00]));
+    fails_with(&input, ProtocolError::CompressedContinuation);
+    // RSV1 on a control frame.
+    fails_with(
+        &raw_frame(0xc9, true, b"ping"),
+        ProtocolError::CompressedControlFrame,
+    );
+    // RSV2 stays reserved.
+    fails_with(&raw_frame(0xa1, true, b"x"), ProtocolError::ReservedBits);
+    assert_eq!(
+        ProtocolError::CompressedContinuation.close_code(),
+        CloseCode::PROTOCOL_ERROR
+    );
+    // RSV1 without the extension agreed.
+    let mut plain = hybi::testing::open_server(Config::new());
+    plain.receive(&raw_frame(0xc1, true, b"x"));
+    assert_eq!(
+        plain.next_event().err(),
+        Some(Error::Protocol(ProtocolError::ReservedBits))
+    );
+}
+
+#[test]
+fn invalid_deflate_data_fails_with_1007() {
+    fails_with(
+        &mask_frame(&[0xc1, 0x04, 0xff, 0xff, 0xff, 0xff]),
+        ProtocolError::InvalidCompressedData,
+    );
+    assert_eq!(
+        ProtocolError::InvalidCompressedData.close_code(),
+        CloseCode::INVALID_PAYLOAD
+    );
+    // Valid DEFLATE whose inflated text is not UTF-8: 1007 as well.
+    let mut pair = deflate_pair(DeflateConfig::new(), DeflateConfig::new().threshold(0));
+    pair.client.send_binary(&[0xc3; 200]).unwrap();
+    let mut wire = pair.client.transmit().to_vec();
+    wire[0] = 0xc1; // say text
+    let n = wire.len();
+    pair.client.advance(n);
+    pair.server.receive(&wire);
+    assert_eq!(
+        pair.server.next_event().err(),
+        Some(Error::Protocol(ProtocolError::InvalidUtf8))
+    );
+}
+
+#[test]
+fn explicit_answers_must_fit_an_offer() {
+    let mut server = Connection::server(Config::new());
+    let mut client = common::new_client(
+        Config::new().deflate(DeflateConfig::new().own_window_bits(10)),
+        3,
+    );
+    let request = client.transmit().to_vec();
+    server.receive(&request);
+    let (mut inbound, mut outbound) = server.split();
+    let Some(Event::HandshakeRequest(req)) = inbound.next_event().unwrap() else {
+        panic!("no request");
+    };
+    let offers: Vec<_> = req.deflate_offers().collect();
+    assert_eq!(offers.len(), 1);
+    let too_wide = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: None,
+        client_max_window_bits: Some(12),
+    };
+    assert_eq!(
+        outbound.accept(&req, Accept::new().deflate(too_wide)),
+        Err(UsageError::DeflateNotOffered)
+    );
+    let fits = DeflateParams {
+        client_max_window_bits: Some(9),
+        server_no_context_takeover: true,
+        ..too_wide
+    };
+    outbound.accept(&req, Accept::new().deflate(fits)).unwrap();
+    assert_eq!(server.deflate(), Some(fits));
+    let response = server.transmit().to_vec();
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.contains(
+        "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_max_window_bits=9\r\n"
+    ));
+}
+
+#[test]
+fn a_client_told_to_use_window_8_sends_uncompressed() {
+    let mut client = common::new_client(Config::new().deflate(DeflateConfig::new()), 5);
+    let request = client.transmit().to_vec();
+    let n = request.len();
+    client.advance(n);
+    let mut response = hybi::testing::response_for(&request);
+    let at = response.len() - 2;
+    response.splice(
+        at..at,
+        b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8\r\n"
+            .iter()
+            .copied(),
+    );
+    client.receive(&response);
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::HandshakeResponse(_)))
+    ));
+    assert_eq!(client.deflate().unwrap().client_window_bits(), 8);
+    client.send_text(&ticker(1)).unwrap();
+    assert_eq!(
+        client.transmit()[0],
+        0x81,
+        "zlib cannot compress with window 8"
+    );
+}
