@@ -1,8 +1,11 @@
 //! Runs the Autobahn|Testsuite client cases against a `wstest -m fuzzingserver`.
 //!
 //! ```sh
-//! cargo run --release --example autobahn_client -- ws://127.0.0.1:9001
+//! cargo run --release --features deflate --example autobahn_client -- ws://127.0.0.1:9001
 //! ```
+//!
+//! With the `deflate` feature it offers permessage-deflate (cases 12 and 13
+//! need it; the others ignore it).
 //!
 //! Fetches `/getCaseCount`, runs `/runCase?case=N&agent=hybi` for every case
 //! (echoing each text and binary message unchanged until the close), then
@@ -32,6 +35,15 @@ fn session(url: &WsUrl<'_>, target: &str, echo: bool) -> io::Result<Option<Strin
     }
 }
 
+/// The crate's defaults; with the `deflate` feature, a permessage-deflate
+/// offer too (what cases 12 and 13 need; the others ignore it).
+fn config() -> Config {
+    #[cfg(feature = "deflate")]
+    return Config::new().deflate(hybi::DeflateConfig::new());
+    #[cfg(not(feature = "deflate"))]
+    Config::new()
+}
+
 fn drive(
     url: &WsUrl<'_>,
     target: &str,
@@ -42,7 +54,7 @@ fn drive(
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let request = ClientRequest::new(url.host_header(), target);
-    let mut conn = Connection::client(request, Config::new()).map_err(io::Error::other)?;
+    let mut conn = Connection::client(request, config()).map_err(io::Error::other)?;
     loop {
         while conn.wants_transmit() {
             let n = stream.write(conn.transmit())?;

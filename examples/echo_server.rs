@@ -1,24 +1,39 @@
 //! A blocking WebSocket echo server on `std::net`, one thread per connection.
 //!
 //! ```sh
-//! cargo run --release --example echo_server -- 127.0.0.1:9001
+//! cargo run --release --features deflate --example echo_server -- 127.0.0.1:9001
+//! cargo run --release --features deflate --example echo_server -- 127.0.0.1:9001 --no-deflate
 //! ```
 //!
 //! Accepts every valid handshake (no subprotocol), echoes each text and binary
 //! message unchanged (messages above the chunk threshold are echoed chunk by
 //! chunk as fragments, so memory stays bounded), answers pings and close, and
-//! logs one line per connection with the peer and the close code.
+//! logs one line per connection with the peer, the close code and the
+//! permessage-deflate parameters agreed. Built with the `deflate` feature it
+//! answers permessage-deflate offers (browsers and Node `ws` make them)
+//! unless started with `--no-deflate`.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hybi::{Accept, CloseCode, Config, Connection, Event, MessageKind};
 
+/// Whether connections answer permessage-deflate offers (`--no-deflate`
+/// turns it off).
+static DEFLATE: AtomicBool = AtomicBool::new(true);
+
 /// Limits of the echo server: the crate's defaults (16 MiB frames, 64 MiB
-/// messages, chunked delivery above 1 MiB).
+/// messages, chunked delivery above 1 MiB), and permessage-deflate with its
+/// default policy when built with the `deflate` feature.
 pub fn config() -> Config {
-    Config::new()
+    let config = Config::new();
+    #[cfg(feature = "deflate")]
+    if DEFLATE.load(Ordering::Relaxed) {
+        return config.deflate(hybi::DeflateConfig::new());
+    }
+    config
 }
 
 /// How a connection ended.
@@ -31,6 +46,8 @@ pub struct Outcome {
     pub messages: u64,
     /// The error that ended the connection, if any.
     pub error: Option<String>,
+    /// The permessage-deflate answer, as written in the 101.
+    pub deflate: Option<String>,
 }
 
 /// Serves one accepted TCP connection until it closes.
@@ -42,6 +59,7 @@ pub fn handle(mut stream: TcpStream) -> io::Result<Outcome> {
         code: None,
         messages: 0,
         error: None,
+        deflate: None,
     };
     loop {
         let n = match stream.read(conn.read_buf()) {
@@ -55,6 +73,10 @@ pub fn handle(mut stream: TcpStream) -> io::Result<Outcome> {
             conn.commit(n);
         }
         drain(&mut conn, &mut outcome);
+        #[cfg(feature = "deflate")]
+        if outcome.deflate.is_none() {
+            outcome.deflate = conn.deflate().map(|p| p.to_string());
+        }
         // Every path writes what is queued: echoes, Pongs, and an error's
         // Close frame or HTTP response.
         conn.write_to(&mut stream)?;
@@ -119,12 +141,16 @@ pub fn serve(listener: TcpListener, limit: Option<usize>) -> io::Result<()> {
                 let code = outcome
                     .code
                     .map_or_else(|| "none".into(), |c| c.to_string());
+                let deflate = outcome.deflate.as_deref().unwrap_or("no compression");
                 match outcome.error {
                     Some(error) => println!(
-                        "{peer}: closed {code} after {} messages: {error}",
+                        "{peer}: [{deflate}] closed {code} after {} messages: {error}",
                         outcome.messages
                     ),
-                    None => println!("{peer}: closed {code} after {} messages", outcome.messages),
+                    None => println!(
+                        "{peer}: [{deflate}] closed {code} after {} messages",
+                        outcome.messages
+                    ),
                 }
             }
             Err(e) => println!("{peer}: I/O error: {e}"),
@@ -144,10 +170,24 @@ pub fn serve(listener: TcpListener, limit: Option<usize>) -> io::Result<()> {
 
 #[allow(dead_code)]
 fn main() -> io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".to_string());
+    let mut addr = "127.0.0.1:9001".to_string();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--no-deflate" => DEFLATE.store(false, Ordering::Relaxed),
+            _ => addr = arg,
+        }
+    }
     let listener = TcpListener::bind(&addr)?;
-    println!("echo_server listening on {}", listener.local_addr()?);
+    let compression = if !cfg!(feature = "deflate") {
+        "permessage-deflate not built (the `deflate` feature is off)"
+    } else if DEFLATE.load(Ordering::Relaxed) {
+        "permessage-deflate on"
+    } else {
+        "permessage-deflate off (--no-deflate)"
+    };
+    println!(
+        "echo_server listening on {} ({compression})",
+        listener.local_addr()?
+    );
     serve(listener, None)
 }

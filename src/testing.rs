@@ -104,3 +104,46 @@ Sec-WebSocket-Accept: ",
     out.extend_from_slice(b"\r\n\r\n");
     out
 }
+
+/// The 101 [`response_for`] `request`, with a `Sec-WebSocket-Extensions`
+/// answer.
+///
+/// # Panics
+/// If `request` has no `Sec-WebSocket-Key`.
+#[must_use]
+pub fn response_with_extensions(request: &[u8], extensions: &str) -> Vec<u8> {
+    let mut out = response_for(request);
+    out.truncate(out.len() - 2);
+    out.extend_from_slice(b"Sec-WebSocket-Extensions: ");
+    out.extend_from_slice(extensions.as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+/// The permessage-deflate offers a server reads from one header value.
+#[cfg(feature = "deflate")]
+#[must_use]
+pub fn deflate_offers(value: &[u8]) -> Vec<crate::DeflateOffer> {
+    crate::extension::negotiate::offers(core::iter::once(value)).collect()
+}
+
+/// A client's check of a server's answer (`value`) against `config`'s offer.
+///
+/// # Errors
+/// The handshake error the client reports.
+#[cfg(feature = "deflate")]
+pub fn check_deflate_answer(
+    value: &[u8],
+    config: &Config,
+) -> Result<Option<crate::DeflateParams>, crate::HandshakeError> {
+    crate::extension::check_answer(core::iter::once(value), config)
+}
+
+/// An answer as written, read back as a client reads it (`None` if it does
+/// not parse).
+#[cfg(feature = "deflate")]
+#[must_use]
+pub fn parse_deflate_answer(value: &[u8]) -> Option<crate::DeflateParams> {
+    let ext = crate::extension::extensions(value).next()?.ok()?;
+    crate::extension::negotiate::parse_answer(&ext).ok()
+}

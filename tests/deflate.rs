@@ -431,3 +431,24 @@ fn a_client_told_to_use_window_8_sends_uncompressed() {
         "zlib cannot compress with window 8"
     );
 }
+
+/// Compressed text that inflates to invalid UTF-8 and then hits invalid
+/// DEFLATE: the text is judged first, however the input is split (found
+/// by fuzzing: whole input used to report the DEFLATE fault, byte by byte
+/// the UTF-8 one).
+#[test]
+fn errors_do_not_depend_on_where_the_input_is_split() {
+    // A stored block holding `c3 28` (not UTF-8), then a block header with
+    // the reserved type 11.
+    let payload = [0x00, 0x02, 0x00, 0xfd, 0xff, 0xc3, 0x28, 0x07];
+    let mut frame = client_frame(true, Opcode::Text, &payload);
+    frame[0] |= 0x40;
+    let t = common::assert_split_invariant(open_deflate_server, &frame, false);
+    assert_eq!(t.error, Some(Error::Protocol(ProtocolError::InvalidUtf8)));
+    // The same without the bad text is the DEFLATE fault.
+    let payload = [0x00, 0x02, 0x00, 0xfd, 0xff, b'o', b'k', 0x07];
+    let mut frame = client_frame(true, Opcode::Text, &payload);
+    frame[0] |= 0x40;
+    let t = common::assert_split_invariant(open_deflate_server, &frame, false);
+    assert_eq!(t.error, Some(Error::Protocol(ProtocolError::InvalidCompressedData)));
+}

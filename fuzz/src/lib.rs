@@ -36,17 +36,36 @@ pub fn small_config() -> Config {
 }
 
 /// The shared way to open a connection without a peer (`hybi::testing`).
-pub use hybi::testing::{REQUEST, open_server, response_for};
+pub use hybi::testing::{REQUEST, response_for};
+
+/// A server that accepted a handshake; with permessage-deflate agreed when
+/// `config` has a policy (the request offers it as browsers do).
+pub fn open_server(config: Config) -> Connection {
+    if config.get_deflate().is_some() {
+        hybi::testing::open_server_deflate(config)
+    } else {
+        hybi::testing::open_server(config)
+    }
+}
 
 /// A client with its request drained, before any response.
 pub fn new_client(config: Config) -> (Connection, Vec<u8>) {
     hybi::testing::new_client(config, Box::new(SeededRandom::new(7)))
 }
 
-/// A client that received a valid 101.
+/// A client that received a valid 101 (agreeing to permessage-deflate,
+/// as the policy asks, when `config` has one).
 pub fn open_client(config: Config) -> Connection {
     let (mut conn, request) = new_client(config);
-    conn.receive(&response_for(&request));
+    let response = match config.get_deflate() {
+        None => response_for(&request),
+        Some(policy) if policy.get_peer_no_context_takeover() => hybi::testing::response_with_extensions(
+            &request,
+            "permessage-deflate; server_no_context_takeover",
+        ),
+        Some(_) => hybi::testing::response_with_extensions(&request, "permessage-deflate"),
+    };
+    conn.receive(&response);
     assert!(matches!(conn.next_event(), Ok(Some(Event::HandshakeResponse(_)))));
     conn
 }
@@ -85,7 +104,14 @@ pub fn feed(conn: &mut Connection, config: &Config, input: &[u8], cuts: &[usize]
         }
         start = cut;
         drain(conn, &mut t);
-        let bound = config.max_receive_buffer() + largest_piece;
+        // With permessage-deflate, the inflated message (at most a chunk)
+        // is held apart from the receive buffer.
+        let inflated = if config.get_deflate().is_some() {
+            config.get_chunk_threshold().min(config.get_max_message_size()) + 8
+        } else {
+            0
+        };
+        let bound = config.max_receive_buffer() + largest_piece + inflated;
         assert!(
             conn.buffered_bytes() <= bound + transmit_allowance(config),
             "holds {} bytes, bound {bound}",
@@ -173,12 +199,21 @@ fn ends_with_close(output: &[u8], code: [u8; 2]) -> bool {
 }
 
 /// The shared body of `server_stream` and `client_stream`: the first byte
-/// picks the config (bit 0) and EOF (bit 1), the bytes up to the first 0xff
-/// (at most 32) seed the split points, the rest is the stream.
+/// picks the config (bit 0), EOF (bit 1), permessage-deflate agreed (bit 2)
+/// and, with it, no context takeover both ways (bit 3); the bytes up to the
+/// first 0xff (at most 32) seed the split points, the rest is the stream.
 pub fn stream_target(data: &[u8], open: fn(Config) -> Connection) {
     let Some((&flags, rest)) = data.split_first() else { return };
     let split = rest.iter().position(|&b| b == 0xff).unwrap_or(0).min(32);
     let (seed, input) = rest.split_at(split);
-    let config = if flags & 1 == 0 { small_config() } else { Config::new() };
+    // The 0xff ends the seed; it is not part of the stream.
+    let input = input.strip_prefix(&[0xff]).unwrap_or(input);
+    let mut config = if flags & 1 == 0 { small_config() } else { Config::new() };
+    if flags & 4 != 0 {
+        let nct = flags & 8 != 0;
+        config = config.deflate(
+            hybi::DeflateConfig::new().own_no_context_takeover(nct).peer_no_context_takeover(nct),
+        );
+    }
     check_stream(|| open(config), &config, input, seed, flags & 2 != 0);
 }

@@ -75,7 +75,8 @@ impl Inflater {
     /// Inflates from `input`, appending at most `room` bytes to `out`.
     ///
     /// # Errors
-    /// [`InvalidData`] if the input is not DEFLATE.
+    /// [`InvalidData`] if the input is not DEFLATE; what was inflated
+    /// before the fault is in `out` all the same.
     pub(crate) fn inflate(&mut self, input: &[u8], room: usize) -> Result<Inflated, InvalidData> {
         if self.ended {
             // Whatever follows a final block is not part of the stream.
@@ -106,17 +107,19 @@ impl Inflater {
             let end = self.out.len().min(limit);
             let before_in = stream.total_in();
             let before_out = stream.total_out();
-            let status = stream
-                .decompress(
-                    &input[consumed..],
-                    &mut self.out[self.filled..end],
-                    InflateFlush::SyncFlush,
-                )
-                .map_err(|_| InvalidData)?;
+            let result = stream.decompress(
+                &input[consumed..],
+                &mut self.out[self.filled..end],
+                InflateFlush::SyncFlush,
+            );
             let used = (stream.total_in() - before_in) as usize;
             let made = (stream.total_out() - before_out) as usize;
             consumed += used;
+            // Bytes made before an error are kept, so the caller checks
+            // them (invalid text there is reported first, wherever the
+            // input was split).
             self.filled += made;
+            let status = result.map_err(|_| InvalidData)?;
             if status == Status::StreamEnd {
                 self.ended = true;
                 return Ok(Inflated {

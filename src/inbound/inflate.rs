@@ -151,7 +151,15 @@ impl RxCore {
                 &self.buf.data[self.pos..self.pos + frame.pending]
             };
             let Ok(step) = inflater.inflate(input, room) else {
-                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+                // Text inflated before the fault is judged first, so the
+                // error does not depend on where the input was split.
+                let text = &inflater.out[progress.valid..inflater.filled];
+                let e = if frame.kind == MessageKind::Text && validate_prefix(text).is_err() {
+                    ProtocolError::InvalidUtf8
+                } else {
+                    ProtocolError::InvalidCompressedData
+                };
+                return Err(self.fail(e.into(), link));
             };
             let mut consumed = step.consumed;
             let mut full = step.full;

@@ -202,9 +202,9 @@ if [ "$ROLE" != server ] && [ -z "$CLIENT_CMD" ]; then
   need_build=1
 fi
 if [ "$need_build" = 1 ] && [ "${HYBI_AUTOBAHN_SKIP_BUILD:-0}" != 1 ]; then
-  log "cargo build --release --examples"
-  (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --release --examples --quiet) ||
-    die "cargo build --release --examples failed"
+  log "cargo build --release --examples --features deflate"
+  (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --release --examples --features deflate --quiet) ||
+    die "cargo build --release --examples --features deflate failed"
 fi
 
 for bin in echo_server autobahn_client; do

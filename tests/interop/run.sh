@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --example echo_server
+[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate --example echo_server --example echo_client
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
 target/release/examples/echo_server "127.0.0.1:$port" >"$log" 2>&1 &
@@ -33,4 +33,19 @@ timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "ws://127.0
 sleep 0.2
 echo "echo_server log:"
 cat "$log"
+
+# The other direction: hybi's client (examples/echo_client) against a
+# websockets echo server, with permessage-deflate and without.
+for mode in "" --no-deflate; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  timeout 150 "$env_dir/bin/python" tests/interop/websockets_server.py "$port" &
+  py_pid=$!
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null && break
+    sleep 0.1
+  done
+  echo "echo_client ${mode:-(deflate)} against websockets:"
+  timeout 120 target/release/examples/echo_client "ws://127.0.0.1:$port/" $mode || status=$?
+  wait "$py_pid" || status=$?
+done
 exit "$status"
