@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lists hybi's public API from rustdoc's JSON output, one item per line.
 
-    RUSTC_BOOTSTRAP=1 cargo rustdoc --lib -- -Z unstable-options --output-format json
+    RUSTC_BOOTSTRAP=1 cargo rustdoc --lib --features deflate -- -Z unstable-options --output-format json
     python3 scripts/public_api.py target/doc/hybi.json
 
 Walks from the crate root through public modules and re-exports; prints

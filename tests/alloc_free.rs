@@ -152,6 +152,12 @@ fn echo(client: &mut Connection, server: &mut Connection, payload: &[u8], how: S
 
 fn assert_alloc_free(config: Config, cases: &[(usize, Send)]) {
     let (mut client, mut server) = connected(config);
+    #[cfg(feature = "deflate")]
+    {
+        let agreed = config.get_deflate().is_some();
+        assert_eq!(client.deflate().is_some(), agreed);
+        assert_eq!(server.deflate().is_some(), agreed);
+    }
     let payloads: Vec<Vec<u8>> = cases
         .iter()
         .map(|&(n, _)| (0..n).map(|i| b'a' + (i % 26) as u8).collect())
@@ -172,6 +178,29 @@ fn assert_alloc_free(config: Config, cases: &[(usize, Send)]) {
         0,
         "{made} allocations in {} steady-state echoes",
         10 * cases.len()
+    );
+}
+
+/// With permessage-deflate and context takeover (the default policy), the
+/// compressor, decompressor and their buffers are reused: no allocation
+/// per message once warm, whole, fragmented or chunked (up to
+/// `buffer_high_water`, above which buffers are released by design).
+#[test]
+#[cfg(feature = "deflate")]
+fn echo_loop_is_allocation_free_with_permessage_deflate() {
+    let config = Config::new().deflate(hybi::DeflateConfig::new());
+    assert_alloc_free(
+        config,
+        &[
+            (200, TEXT),
+            (16 << 10, TEXT),
+            (4096, BINARY),
+            (30, TEXT),
+            (60 << 10, Send::Fragments(4)),
+            // Above the chunk threshold (echoed as compressed fragments),
+            // below the buffers' high-water mark.
+            (3 << 19, BINARY),
+        ],
     );
 }
 

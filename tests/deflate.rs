@@ -450,5 +450,94 @@ fn errors_do_not_depend_on_where_the_input_is_split() {
     let mut frame = client_frame(true, Opcode::Text, &payload);
     frame[0] |= 0x40;
     let t = common::assert_split_invariant(open_deflate_server, &frame, false);
-    assert_eq!(t.error, Some(Error::Protocol(ProtocolError::InvalidCompressedData)));
+    assert_eq!(
+        t.error,
+        Some(Error::Protocol(ProtocolError::InvalidCompressedData))
+    );
+}
+
+/// Chunk boundaries of a compressed message depend only on the inflated
+/// bytes, however the input is split (`chunk_threshold` bytes per chunk,
+/// whole characters for text).
+#[test]
+fn compressed_chunks_do_not_depend_on_the_split() {
+    let make = || {
+        hybi::testing::open_server_deflate(
+            Config::new()
+                .deflate(DeflateConfig::new())
+                .chunk_threshold(4),
+        )
+    };
+    // Compress with a client that agreed to the extension.
+    let mut pair = deflate_pair(DeflateConfig::new().threshold(0), DeflateConfig::new());
+    pair.client
+        .send_binary(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        .unwrap();
+    pair.client.send_text("ééééé").unwrap();
+    let wire = pair.client.transmit().to_vec();
+    let t = common::assert_split_invariant(make, &wire, false);
+    assert_eq!(t.error, None);
+    assert_eq!(
+        t.events,
+        [
+            Ev::BinaryChunk(vec![1, 2, 3, 4], false),
+            Ev::BinaryChunk(vec![5, 6, 7, 8], false),
+            Ev::BinaryChunk(vec![9, 10], true),
+            Ev::TextChunk("éé".into(), false),
+            Ev::TextChunk("éé".into(), false),
+            Ev::TextChunk("é".into(), true),
+        ]
+    );
+}
+
+/// A client keeps to its own offer where the answer is silent (RFC 7692
+/// §7.1.1.2, §7.1.2.2): offered `client_no_context_takeover`, it resets;
+/// offered `client_max_window_bits=9`, it never refers further back.
+#[test]
+fn a_client_keeps_to_its_offer_when_the_answer_is_silent() {
+    let policy = DeflateConfig::new()
+        .own_no_context_takeover(true)
+        .own_window_bits(9)
+        .threshold(0);
+    let mut client = common::new_client(Config::new().deflate(policy), 9);
+    let request = client.transmit().to_vec();
+    let n = request.len();
+    client.advance(n);
+    client.receive(&hybi::testing::response_with_extensions(
+        &request,
+        "permessage-deflate",
+    ));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::HandshakeResponse(_)))
+    ));
+    // A server that inflates with a 512-byte window and resets per message.
+    let mut server = hybi::testing::open_server_deflate(
+        Config::new().deflate(
+            DeflateConfig::new()
+                .peer_window_bits(9)
+                .peer_no_context_takeover(true),
+        ),
+    );
+    // A 600-byte block repeated: a 32 KiB window would refer 600 bytes
+    // back, past the 512 the server keeps.
+    let mut state = 7u32;
+    let block: String = (0..600)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            char::from(b'a' + (state >> 16) as u8 % 26)
+        })
+        .collect();
+    let text = block.repeat(5);
+    for _ in 0..2 {
+        client.send_text(&text).unwrap();
+    }
+    let wire = client.transmit().to_vec();
+    server.receive(&wire);
+    for _ in 0..2 {
+        match server.next_event() {
+            Ok(Some(Event::Text(t))) => assert_eq!(t, text),
+            other => panic!("{other:?}"),
+        }
+    }
 }

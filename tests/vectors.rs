@@ -7,6 +7,10 @@
 //! and that transcript must equal the one the case expects. A client's output
 //! is compared with its masks removed, since its masking keys are random.
 //! Failures of all cases are collected and reported together.
+//!
+//! Cases about permessage-deflate (RFC 7692: the file `deflate.vectors`, or
+//! any case with a `deflate*` config key) need the `deflate` feature; built
+//! without it, the runner parses them and skips them with a note.
 
 mod common;
 
@@ -24,6 +28,24 @@ const OPEN_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n
 Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
 Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
 Sec-WebSocket-Version: 13\r\n\r\n";
+
+/// The line added to [`OPEN_REQUEST`], before `Sec-WebSocket-Version`, when
+/// a server with a permessage-deflate policy is opened (a browser's offer).
+const OPEN_DEFLATE_OFFER: &str =
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+
+/// The vector file whose cases all need the `deflate` feature.
+const DEFLATE_FILE: &str = "deflate.vectors";
+
+// The permessage-deflate policy of a case (the `deflate*` config keys).
+#[cfg(feature = "deflate")]
+use hybi::DeflateConfig;
+
+/// Without the `deflate` feature there is no policy to build: cases that set
+/// one are parsed (so their syntax is still checked) and skipped.
+#[cfg(not(feature = "deflate"))]
+#[derive(Clone, Copy, Debug, Default)]
+struct DeflateConfig;
 
 /// Host and target of every client's request.
 const CLIENT_HOST: &str = "server.example.com";
@@ -341,6 +363,11 @@ struct Case {
     role: Option<Role>,
     start: Option<Start>,
     config: Config,
+    /// The permessage-deflate policy (`config: deflate*` keys), if any.
+    deflate: Option<DeflateConfig>,
+    /// The case needs the `deflate` feature (its file is `deflate.vectors`,
+    /// or it sets a policy).
+    needs_deflate: bool,
     offer_protocols: Vec<String>,
     accept_protocol: Option<String>,
     reject: Option<(u16, Vec<u8>)>,
@@ -362,13 +389,15 @@ struct Case {
 }
 
 impl Case {
-    fn new(origin: String, name: String) -> Self {
+    fn new(origin: String, name: String, needs_deflate: bool) -> Self {
         Self {
             origin,
             name,
             role: None,
             start: None,
             config: Config::new(),
+            deflate: None,
+            needs_deflate,
             offer_protocols: Vec::new(),
             accept_protocol: None,
             reject: None,
@@ -424,7 +453,13 @@ impl Case {
                 let [name, value] = tokens.as_slice() else {
                     return Err("config takes a name and a value".into());
                 };
-                self.config = apply_config(self.config, name, value)?;
+                if *name == "deflate" || name.starts_with("deflate-") {
+                    let policy = self.deflate.unwrap_or_default();
+                    self.deflate = Some(apply_deflate(policy, name, value)?);
+                    self.needs_deflate = true;
+                } else {
+                    self.config = apply_config(self.config, name, value)?;
+                }
             }
             "offer-protocols" => {
                 self.offer_protocols
@@ -539,6 +574,110 @@ fn apply_config(config: Config, name: &str, value: &str) -> Result<Config, Strin
     })
 }
 
+/// One `deflate*` config key, read the same way with or without the feature.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+enum DeflateSetting {
+    On,
+    OwnWindowBits(u8),
+    PeerWindowBits(u8),
+    OwnNoContextTakeover(bool),
+    PeerNoContextTakeover(bool),
+    Threshold(u32),
+}
+
+impl DeflateSetting {
+    fn parse(name: &str, value: &str) -> Result<Self, String> {
+        let flag = || match value {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(format!("{name} is `true` or `false`")),
+        };
+        let bits = || {
+            value
+                .parse::<u8>()
+                .ok()
+                .filter(|b| (9..=15).contains(b))
+                .ok_or_else(|| format!("{name} is 9 to 15, got `{value}`"))
+        };
+        Ok(match name {
+            "deflate" if value == "yes" => Self::On,
+            "deflate" => return Err("`config: deflate` takes `yes`".into()),
+            "deflate-own-window-bits" => Self::OwnWindowBits(bits()?),
+            "deflate-peer-window-bits" => Self::PeerWindowBits(bits()?),
+            "deflate-own-no-context-takeover" => Self::OwnNoContextTakeover(flag()?),
+            "deflate-peer-no-context-takeover" => Self::PeerNoContextTakeover(flag()?),
+            "deflate-threshold" => Self::Threshold(parse_num(value)?),
+            _ => return Err(format!("unknown config `{name}`")),
+        })
+    }
+}
+
+/// Applies one `deflate*` key onto the case's policy.
+#[cfg(feature = "deflate")]
+fn apply_deflate(policy: DeflateConfig, name: &str, value: &str) -> Result<DeflateConfig, String> {
+    Ok(match DeflateSetting::parse(name, value)? {
+        DeflateSetting::On => policy,
+        DeflateSetting::OwnWindowBits(b) => policy.own_window_bits(b),
+        DeflateSetting::PeerWindowBits(b) => policy.peer_window_bits(b),
+        DeflateSetting::OwnNoContextTakeover(on) => policy.own_no_context_takeover(on),
+        DeflateSetting::PeerNoContextTakeover(on) => policy.peer_no_context_takeover(on),
+        DeflateSetting::Threshold(n) => policy.threshold(n),
+    })
+}
+
+/// Checks one `deflate*` key; without the feature there is nothing to apply.
+#[cfg(not(feature = "deflate"))]
+fn apply_deflate(policy: DeflateConfig, name: &str, value: &str) -> Result<DeflateConfig, String> {
+    DeflateSetting::parse(name, value).map(|_| policy)
+}
+
+/// The case's `Config`, with its permessage-deflate policy if it has one.
+fn case_config(case: &Case) -> Config {
+    #[cfg(feature = "deflate")]
+    if let Some(policy) = case.deflate {
+        return case.config.deflate(policy);
+    }
+    case.config
+}
+
+/// The `Sec-WebSocket-Extensions` line of the 101 a client with `policy` is
+/// opened with (`start: open`): an answer valid for the policy's offer.
+#[cfg(feature = "deflate")]
+fn open_deflate_answer(policy: &DeflateConfig) -> String {
+    let mut line = String::from("Sec-WebSocket-Extensions: permessage-deflate");
+    if policy.get_peer_no_context_takeover() {
+        line.push_str("; server_no_context_takeover");
+    }
+    if policy.get_peer_window_bits() < 15 {
+        let _ = write!(
+            line,
+            "; server_max_window_bits={}",
+            policy.get_peer_window_bits()
+        );
+    }
+    line
+}
+
+/// Never called: cases with a policy are skipped without the feature.
+#[cfg(not(feature = "deflate"))]
+fn open_deflate_answer(_: &DeflateConfig) -> String {
+    unreachable!("deflate cases are skipped without the `deflate` feature")
+}
+
+/// [`OPEN_REQUEST`] with [`OPEN_DEFLATE_OFFER`] added before its
+/// `Sec-WebSocket-Version` line.
+fn open_request_with_offer() -> Vec<u8> {
+    let request = std::str::from_utf8(OPEN_REQUEST).expect("ASCII");
+    let at = request
+        .find("Sec-WebSocket-Version:")
+        .expect("the open request has a version line");
+    let mut out = String::from(&request[..at]);
+    out.push_str(OPEN_DEFLATE_OFFER);
+    out.push_str(&request[at..]);
+    out.into_bytes()
+}
+
 const STATES: [(&str, State); 7] = [
     ("awaiting-request", State::AwaitingRequest),
     ("request-received", State::RequestReceived),
@@ -649,6 +788,7 @@ fn unescape(text: &str) -> Result<Vec<u8>, String> {
 /// Parses one vector file into cases.
 fn parse_file(path: &Path) -> Result<Vec<Case>, String> {
     let file = path.file_name().unwrap_or_default().to_string_lossy();
+    let deflate_file = file == DEFLATE_FILE;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
     let mut cases: Vec<Case> = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -670,7 +810,7 @@ fn parse_file(path: &Path) -> Result<Vec<Case>, String> {
             if name.is_empty() || name.contains(char::is_whitespace) {
                 return Err(format!("{at}: a case name is one word"));
             }
-            cases.push(Case::new(at, name.to_string()));
+            cases.push(Case::new(at, name.to_string(), deflate_file));
             continue;
         }
         let case = cases
@@ -744,13 +884,17 @@ fn request_key(request: &[u8]) -> Result<Vec<u8>, String> {
 /// A connection in the case's start state, after its actions, and the bytes
 /// to feed it (for a client with `response: accept`, the 101 comes first).
 fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
-    let config = case.config;
+    let config = case_config(case);
     let mut stream = Vec::new();
     let mut conn = match case.role() {
         Role::Server => {
             let mut conn = Connection::server(config);
             if case.start() == Start::Open {
-                conn.receive(OPEN_REQUEST);
+                if case.deflate.is_some() {
+                    conn.receive(&open_request_with_offer());
+                } else {
+                    conn.receive(OPEN_REQUEST);
+                }
                 match conn.next_event() {
                     Ok(Some(Event::HandshakeRequest(_))) => {}
                     other => return Err(format!("opening the server: {other:?}")),
@@ -773,7 +917,8 @@ fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
             let key = request_key(&request)?;
             match case.start() {
                 Start::Open => {
-                    conn.receive(&build_response(&key, &[], &[]));
+                    let extra: Vec<String> = case.deflate.iter().map(open_deflate_answer).collect();
+                    conn.receive(&build_response(&key, &[], &extra));
                     match conn.next_event() {
                         Ok(Some(Event::HandshakeResponse(_))) => {}
                         other => return Err(format!("opening the client: {other:?}")),
@@ -796,6 +941,10 @@ fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
     };
     if conn.state() != expected {
         return Err(format!("start state {:?}", conn.state()));
+    }
+    #[cfg(feature = "deflate")]
+    if case.start() == Start::Open && case.deflate.is_some() && conn.deflate().is_none() {
+        return Err("the open handshake did not agree on permessage-deflate".into());
     }
     for action in &case.actions {
         action.apply(&mut conn)?;
@@ -1260,6 +1409,22 @@ fn vectors() {
     // `HYBI_VECTORS=<substring>` runs only the cases whose name contains it.
     if let Ok(filter) = std::env::var("HYBI_VECTORS") {
         cases.retain(|c| c.name.contains(filter.as_str()));
+    }
+    if !cfg!(feature = "deflate") {
+        let skipped: Vec<String> = cases
+            .iter()
+            .filter(|c| c.needs_deflate)
+            .map(|c| c.name.clone())
+            .collect();
+        if !skipped.is_empty() {
+            println!(
+                "note: {} permessage-deflate vector cases skipped: built without the \
+                 `deflate` feature (run `cargo test --features deflate --test vectors`): {}",
+                skipped.len(),
+                skipped.join(", ")
+            );
+        }
+        cases.retain(|c| !c.needs_deflate);
     }
     let mut failed = Vec::new();
     for case in &cases {

@@ -261,6 +261,12 @@ impl Deflater {
         if last {
             if self.out.ends_with(&TAIL) {
                 self.out.truncate(self.out.len() - TAIL.len());
+            } else if self.out.is_empty() {
+                // No new input after a flush: zlib writes nothing, yet the
+                // receiver appends `00 00 ff ff` as the tail of an empty
+                // stored block. Its header (3 zero bits, padded) is the
+                // one byte the message must carry (§7.2.1).
+                self.out.push(0x00);
             }
             self.in_message = false;
             if self.reset_each {
@@ -370,6 +376,24 @@ mod tests {
             // With takeover, the second message refers back to the first.
             assert_eq!(sizes[1] < sizes[0], !reset, "{sizes:?}");
         }
+    }
+
+    /// An empty last fragment after a flushed one is the stored block's
+    /// header alone, and the stream goes on decoding (found by the
+    /// allocation test's chunked echo).
+    #[test]
+    fn an_empty_last_fragment_keeps_the_stream_in_step() {
+        let mut def = Deflater::new(15, 6, 8, false);
+        let mut inf = Inflater::new(15, false);
+        def.compress(b"first fragment ", false);
+        let mut message = def.out.clone();
+        def.compress(b"", true);
+        assert_eq!(def.out, [0x00]);
+        message.extend_from_slice(&def.out);
+        assert_eq!(inflate_all(&mut inf, &message), b"first fragment ");
+        def.compress(b"the next message", true);
+        let next = def.out.clone();
+        assert_eq!(inflate_all(&mut inf, &next), b"the next message");
     }
 
     #[test]

@@ -43,13 +43,12 @@ pub(crate) fn check_answer<'a>(
     #[cfg(not(feature = "deflate"))]
     {
         let _ = config;
-        for value in values {
-            for ext in extensions(value) {
-                ext.map_err(|_| HandshakeError::InvalidExtensionHeader)?;
-                return Err(HandshakeError::UnexpectedExtension);
-            }
+        match values.flat_map(extensions).next() {
+            None => Ok(()),
+            Some(Err(_)) => Err(HandshakeError::InvalidExtensionHeader),
+            // Nothing was offered, so nothing may be selected.
+            Some(Ok(_)) => Err(HandshakeError::UnexpectedExtension),
         }
-        Ok(())
     }
 }
 
@@ -99,12 +98,16 @@ impl Compression {
             return;
         };
         let config = self.policy().unwrap_or_default();
+        // Our own policy binds us even where the answer is silent: a client
+        // that offered `client_no_context_takeover` or
+        // `client_max_window_bits=N` keeps to it (RFC 7692 §7.1.1.2,
+        // §7.1.2.2), and a smaller window or a reset is always allowed.
         let deflater = params.deflate_bits(server).map(|bits| {
             codec::Deflater::new(
-                bits,
+                bits.min(config.get_own_window_bits()),
                 config.get_level(),
                 config.get_mem_level(),
-                params.own_resets(server),
+                params.own_resets(server) || config.get_own_no_context_takeover(),
             )
         });
         self.0 = Some(alloc::boxed::Box::new(CompressionState {

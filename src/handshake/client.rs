@@ -205,6 +205,8 @@ pub(crate) fn check_101(
     if !accept_ok {
         return Err(HandshakeError::InvalidAccept);
     }
+    // `()` without the `deflate` feature.
+    #[allow(clippy::let_unit_value)]
     let agreed =
         crate::extension::check_answer(parsed.values(head, "sec-websocket-extensions"), config)?;
     let mut chosen = parsed.values(head, "sec-websocket-protocol");

@@ -180,6 +180,8 @@ impl RxCore {
             *rejected = Some(parsed);
             return self.client_handshake(link);
         }
+        // `()` without the `deflate` feature.
+        #[allow(clippy::let_unit_value)]
         let agreed =
             match client::check_101(&received[..len], &parsed, accept, offered, &self.config) {
                 Ok(agreed) => agreed,

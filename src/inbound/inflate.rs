@@ -142,7 +142,24 @@ impl RxCore {
             };
             let produced = progress.delivered + inflater.filled as u64;
             let limit_left = usize::try_from(max.saturating_sub(produced)).unwrap_or(usize::MAX);
-            let chunk_room = threshold.saturating_sub(inflater.filled).max(4);
+            // A chunk is due once `chunk_threshold` bytes wait (whole
+            // characters of them for text): boundaries then depend only on
+            // the inflated bytes, not on how the input was split. Only an
+            // incomplete character (less than 4 bytes) may go past it.
+            let mut chunk_room = threshold.saturating_sub(inflater.filled);
+            if chunk_room == 0 {
+                if progress.valid > 0 {
+                    progress.chunking = true;
+                    self.phase = super::Phase::Inflate(frame);
+                    self.release = Release::Chunk;
+                    return Ok(Flow::Ready(Ready::Inflated {
+                        kind: frame.kind,
+                        end: progress.valid,
+                        chunk: Some(false),
+                    }));
+                }
+                chunk_room = 4usize.saturating_sub(inflater.filled).max(1);
+            }
             let room = limit_left.min(chunk_room);
             let feeding_tail = payload_done && frame.fin;
             let input: &[u8] = if feeding_tail {

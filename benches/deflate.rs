@@ -1,0 +1,220 @@
+//! permessage-deflate: compressed receive and send of realistic JSON
+//! (about 200 B ticker updates and 16 KiB order-book snapshots), with and
+//! without context takeover, each beside the floor: zlib-rs inflating or
+//! deflating the same bytes alone (sync flush, the tail handled by hand,
+//! no framing). hybi's overhead is its time over the floor's.
+//!
+//! `cargo bench --features deflate --bench deflate`
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use hybi::frame::Opcode;
+use hybi::frame::encode::encode_frame;
+use hybi::{Config, Connection, DeflateConfig, Event};
+use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush};
+
+#[path = "support/mod.rs"]
+mod support;
+use support::READ;
+
+const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
+
+/// A ticker update like an exchange feed's, about 200 bytes.
+fn ticker(i: usize) -> String {
+    format!(
+        "{{\"type\":\"ticker\",\"sequence\":{},\"product_id\":\"BTC-USD\",\"price\":\"{}.{:02}\",\
+\"open_24h\":\"60112.01\",\"volume_24h\":\"{}.{:04}\",\"best_bid\":\"{}.00\",\"best_ask\":\"{}.01\",\
+\"side\":\"{}\",\"time\":\"2026-12-01T12:{:02}:{:02}.{:06}Z\",\"trade_id\":{},\"last_size\":\"0.00{}\"}}",
+        90_000_000 + i,
+        60_000 + i % 97,
+        i % 100,
+        10_000 + i % 1000,
+        i % 10_000,
+        60_000 + i % 89,
+        60_000 + i % 89,
+        if i % 2 == 0 { "buy" } else { "sell" },
+        (i / 60) % 60,
+        i % 60,
+        (i * 7919) % 1_000_000,
+        500_000_000 + i,
+        i % 1000
+    )
+}
+
+/// An order-book snapshot of about 16 KiB.
+fn snapshot(i: usize) -> String {
+    let mut s = format!("{{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"sequence\":{i},\"bids\":[");
+    let mut level = 0;
+    while s.len() < 16 << 10 {
+        if level > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "[\"{}.{:02}\",\"{}.{:08}\"]",
+            60_000 - level,
+            (i + level * 37) % 100,
+            level % 7,
+            (i * 31 + level * 104_729) % 100_000_000
+        ));
+        level += 1;
+    }
+    s.push_str("]}");
+    s
+}
+
+fn policy(takeover: bool) -> DeflateConfig {
+    DeflateConfig::new()
+        .own_no_context_takeover(!takeover)
+        .peer_no_context_takeover(!takeover)
+}
+
+fn zconfig() -> ZConfig {
+    ZConfig {
+        level: 6,
+        window_bits: -15,
+        mem_level: 8,
+        ..ZConfig::default()
+    }
+}
+
+/// Compresses `msg` with a sync flush and strips the tail (what a sender
+/// puts in the frame).
+fn compress(d: &mut zlib_rs::Deflate, msg: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.resize(msg.len() + msg.len() / 100 + 64, 0);
+    let before = d.total_out();
+    d.compress(msg, out, DeflateFlush::SyncFlush).unwrap();
+    let n = (d.total_out() - before) as usize;
+    out.truncate(n - TAIL.len());
+}
+
+struct Workload {
+    name: &'static str,
+    messages: Vec<String>,
+    plain_bytes: u64,
+}
+
+fn workloads() -> Vec<Workload> {
+    let tickers: Vec<String> = (0..2000).map(ticker).collect();
+    let snapshots: Vec<String> = (0..32).map(snapshot).collect();
+    [("ticker_200B", tickers), ("snapshot_16KiB", snapshots)]
+        .into_iter()
+        .map(|(name, messages)| Workload {
+            name,
+            plain_bytes: messages.iter().map(|m| m.len() as u64).sum(),
+            messages,
+        })
+        .collect()
+}
+
+fn server(takeover: bool) -> Connection {
+    let config = Config::new().deflate(policy(takeover));
+    let conn = hybi::testing::open_server_deflate(config);
+    assert!(conn.deflate().is_some());
+    conn
+}
+
+fn receive(c: &mut Criterion) {
+    let mut g = c.benchmark_group("deflate_receive");
+    for w in workloads() {
+        for takeover in [true, false] {
+            // The client's wire bytes: each message compressed (one stream
+            // with takeover, reset per message without), masked.
+            let mut d = zlib_rs::Deflate::new_with_config(zconfig());
+            let mut payloads = Vec::new();
+            let mut wire = Vec::new();
+            for m in &w.messages {
+                if !takeover {
+                    d.reset();
+                }
+                let mut p = Vec::new();
+                compress(&mut d, m.as_bytes(), &mut p);
+                let mut f = Vec::new();
+                encode_frame(&mut f, true, Opcode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), &p);
+                f[0] |= 0x40;
+                wire.extend_from_slice(&f);
+                p.extend_from_slice(&TAIL);
+                payloads.push(p);
+            }
+            let mode = if takeover { "takeover" } else { "no_takeover" };
+            g.throughput(Throughput::Bytes(w.plain_bytes));
+            g.bench_function(BenchmarkId::new(format!("hybi_{mode}"), w.name), |b| {
+                b.iter(|| {
+                    let mut conn = server(takeover);
+                    let mut got = 0u64;
+                    for read in wire.chunks(READ) {
+                        conn.read_buf()[..read.len()].copy_from_slice(read);
+                        conn.commit(read.len());
+                        while let Some(event) = conn.next_event().unwrap() {
+                            if let Event::Text(t) = event {
+                                got += t.len() as u64;
+                            }
+                        }
+                    }
+                    assert_eq!(got, w.plain_bytes);
+                });
+            });
+            let largest = w.messages.iter().map(String::len).max().unwrap();
+            g.bench_function(BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name), |b| {
+                let mut out = vec![0u8; largest + 64];
+                b.iter(|| {
+                    let mut inf = zlib_rs::Inflate::new(false, 15);
+                    let mut got = 0u64;
+                    for p in &payloads {
+                        if !takeover {
+                            inf.reset(false);
+                        }
+                        let before = inf.total_out();
+                        inf.decompress(p, &mut out, InflateFlush::SyncFlush).unwrap();
+                        got += inf.total_out() - before;
+                    }
+                    assert_eq!(got, w.plain_bytes);
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+fn send(c: &mut Criterion) {
+    let mut g = c.benchmark_group("deflate_send");
+    for w in workloads() {
+        for takeover in [true, false] {
+            let mode = if takeover { "takeover" } else { "no_takeover" };
+            g.throughput(Throughput::Bytes(w.plain_bytes));
+            g.bench_function(BenchmarkId::new(format!("hybi_{mode}"), w.name), |b| {
+                b.iter(|| {
+                    let mut conn = server(takeover);
+                    let mut sent = 0usize;
+                    for m in &w.messages {
+                        conn.send_text(m).unwrap();
+                        let out = conn.transmit();
+                        assert_eq!(out[0], 0xc1);
+                        sent += out.len();
+                        let n = out.len();
+                        conn.advance(n);
+                    }
+                    sent
+                });
+            });
+            g.bench_function(BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name), |b| {
+                let mut out = Vec::new();
+                b.iter(|| {
+                    let mut d = zlib_rs::Deflate::new_with_config(zconfig());
+                    let mut sent = 0usize;
+                    for m in &w.messages {
+                        if !takeover {
+                            d.reset();
+                        }
+                        compress(&mut d, m.as_bytes(), &mut out);
+                        sent += out.len();
+                    }
+                    sent
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, receive, send);
+criterion_main!(benches);
