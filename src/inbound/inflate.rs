@@ -230,17 +230,8 @@ impl RxCore {
                     chunk: progress.chunking.then_some(true),
                 }));
             }
-            if full && progress.valid > 0 {
-                progress.chunking = true;
-                self.phase = super::Phase::Inflate(frame);
-                self.release = Release::Chunk;
-                return Ok(Flow::Ready(Ready::Inflated {
-                    kind: frame.kind,
-                    end: progress.valid,
-                    chunk: Some(false),
-                }));
-            }
-            if payload_done && !frame.fin {
+            // A full room means a chunk is due: the next turn hands it out.
+            if payload_done && !frame.fin && !full {
                 self.phase = super::Phase::Header;
                 return Ok(Flow::NextHeader);
             }
