@@ -259,14 +259,14 @@ impl TxCore {
             self.frame(last, opcode, &[payload]);
         } else {
             deflater.compress(payload, last);
-            if whole && deflater.out.len() >= payload.len() {
+            if whole && deflater.compressed().len() >= payload.len() {
                 // Not worth it: send as it is, and start the next message
                 // afresh (the peer's window lacks what we just compressed).
                 deflater.forget();
                 self.frame(last, opcode, &[payload]);
             } else {
                 let rsv = if first { 0x40 } else { 0 };
-                self.frame_rsv(last, opcode, &[&deflater.out], rsv);
+                self.frame_rsv(last, opcode, &[deflater.compressed()], rsv);
             }
             if whole || last {
                 deflater.in_message = false;

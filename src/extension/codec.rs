@@ -197,8 +197,9 @@ pub(crate) struct Deflater {
     reset_each: bool,
     /// A fragmented message is being compressed.
     pub(crate) in_message: bool,
-    /// The compressed bytes of the last call.
-    pub(crate) out: Vec<u8>,
+    /// Output buffer: the last call's bytes are `buf[..len]`.
+    buf: Vec<u8>,
+    len: usize,
 }
 
 impl core::fmt::Debug for Deflater {
@@ -222,51 +223,60 @@ impl Deflater {
             },
             reset_each,
             in_message: false,
-            out: Vec::new(),
+            buf: Vec::new(),
+            len: 0,
         }
     }
 
     /// Compresses `input` (a whole message, or the next fragment of one)
-    /// into `self.out`, ending with a sync flush; on the message's `last`
+    /// into [`compressed`](Self::compressed), ending with a sync flush; on the message's `last`
     /// piece the flush's `00 00 ff ff` is removed (§7.2.1).
     pub(crate) fn compress(&mut self, input: &[u8], last: bool) {
         let config = self.config;
         let stream = self
             .stream
             .get_or_insert_with(|| zlib_rs::Deflate::new_with_config(config));
-        self.out.clear();
+        // `buf` keeps its length (zeroed once, when it grows); `len` bytes
+        // of it are this call's output.
+        self.len = 0;
         let mut consumed = 0;
         loop {
             // Room for the input's worst case and the flush markers.
             let want = input.len() - consumed + input.len() / 1000 + 64;
-            let start = self.out.len();
-            self.out.resize(start + want, 0);
+            if self.buf.len() < self.len + want {
+                self.buf.resize(self.len + want, 0);
+            }
+            let room = self.buf.len() - self.len;
             let before_in = stream.total_in();
             let before_out = stream.total_out();
             // A stream error cannot happen on a stream we initialised with
             // checked parameters and an output buffer with room.
             let _ = stream.compress(
                 &input[consumed..],
-                &mut self.out[start..],
+                &mut self.buf[self.len..],
                 DeflateFlush::SyncFlush,
             );
             consumed += (stream.total_in() - before_in) as usize;
             let made = (stream.total_out() - before_out) as usize;
-            self.out.truncate(start + made);
+            self.len += made;
             // Done when all input is in and the flush fitted with room to spare.
-            if consumed == input.len() && made < want {
+            if consumed == input.len() && made < room {
                 break;
             }
         }
         if last {
-            if self.out.ends_with(&TAIL) {
-                self.out.truncate(self.out.len() - TAIL.len());
-            } else if self.out.is_empty() {
+            if self.compressed().ends_with(&TAIL) {
+                self.len -= TAIL.len();
+            } else if self.len == 0 {
                 // No new input after a flush: zlib writes nothing, yet the
                 // receiver appends `00 00 ff ff` as the tail of an empty
                 // stored block. Its header (3 zero bits, padded) is the
                 // one byte the message must carry (§7.2.1).
-                self.out.push(0x00);
+                if self.buf.is_empty() {
+                    self.buf.push(0);
+                }
+                self.buf[0] = 0x00;
+                self.len = 1;
             }
             self.in_message = false;
             if self.reset_each {
@@ -286,16 +296,22 @@ impl Deflater {
         }
     }
 
+    /// The compressed bytes of the last call.
+    pub(crate) fn compressed(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     /// Frees the output buffer if larger than `keep`.
     pub(crate) fn shrink(&mut self, keep: usize) {
-        if self.out.capacity() > keep {
-            self.out = Vec::new();
+        if self.buf.capacity() > keep {
+            self.buf = Vec::new();
+            self.len = 0;
         }
     }
 
     /// Heap bytes held (the output buffer; zlib's state is not counted).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.out.capacity()
+        self.buf.capacity()
     }
 }
 
@@ -350,8 +366,8 @@ mod tests {
         let mut def = Deflater::new(15, 6, 8, false);
         let plain = alloc::vec![b'a'; 100_000];
         def.compress(&plain, true);
-        assert!(def.out.len() < 200);
-        let mut input = def.out.clone();
+        assert!(def.compressed().len() < 200);
+        let mut input = def.compressed().to_vec();
         input.extend_from_slice(&TAIL);
         let mut inf = Inflater::new(15, false);
         let step = inf.inflate(&input, 1000).unwrap();
@@ -370,8 +386,8 @@ mod tests {
             let mut sizes = Vec::new();
             for _ in 0..3 {
                 def.compress(&msg, true);
-                sizes.push(def.out.len());
-                assert_eq!(inflate_all(&mut inf, &def.out), msg);
+                sizes.push(def.compressed().len());
+                assert_eq!(inflate_all(&mut inf, def.compressed()), msg);
             }
             // With takeover, the second message refers back to the first.
             assert_eq!(sizes[1] < sizes[0], !reset, "{sizes:?}");
@@ -386,13 +402,13 @@ mod tests {
         let mut def = Deflater::new(15, 6, 8, false);
         let mut inf = Inflater::new(15, false);
         def.compress(b"first fragment ", false);
-        let mut message = def.out.clone();
+        let mut message = def.compressed().to_vec();
         def.compress(b"", true);
-        assert_eq!(def.out, [0x00]);
-        message.extend_from_slice(&def.out);
+        assert_eq!(def.compressed(), [0x00]);
+        message.extend_from_slice(def.compressed());
         assert_eq!(inflate_all(&mut inf, &message), b"first fragment ");
         def.compress(b"the next message", true);
-        let next = def.out.clone();
+        let next = def.compressed().to_vec();
         assert_eq!(inflate_all(&mut inf, &next), b"the next message");
     }
 
