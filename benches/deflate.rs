@@ -42,7 +42,8 @@ fn ticker(i: usize) -> String {
 
 /// An order-book snapshot of about 16 KiB.
 fn snapshot(i: usize) -> String {
-    let mut s = format!("{{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"sequence\":{i},\"bids\":[");
+    let mut s =
+        format!("{{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"sequence\":{i},\"bids\":[");
     let mut level = 0;
     while s.len() < 16 << 10 {
         if level > 0 {
@@ -61,10 +62,36 @@ fn snapshot(i: usize) -> String {
     s
 }
 
-fn policy(takeover: bool) -> DeflateConfig {
+/// Context takeover both ways, or none: zlib's state freed after every
+/// message (the default) or kept and reset.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Takeover,
+    NoTakeover,
+    NoTakeoverKept,
+}
+
+impl Mode {
+    const ALL: [Mode; 3] = [Mode::Takeover, Mode::NoTakeover, Mode::NoTakeoverKept];
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Takeover => "takeover",
+            Mode::NoTakeover => "no_takeover",
+            Mode::NoTakeoverKept => "no_takeover_kept",
+        }
+    }
+
+    fn takeover(self) -> bool {
+        self == Mode::Takeover
+    }
+}
+
+fn policy(mode: Mode) -> DeflateConfig {
     DeflateConfig::new()
-        .own_no_context_takeover(!takeover)
-        .peer_no_context_takeover(!takeover)
+        .own_no_context_takeover(!mode.takeover())
+        .peer_no_context_takeover(!mode.takeover())
+        .release_between_messages(mode != Mode::NoTakeoverKept)
 }
 
 fn zconfig() -> ZConfig {
@@ -106,8 +133,8 @@ fn workloads() -> Vec<Workload> {
         .collect()
 }
 
-fn server(takeover: bool) -> Connection {
-    let config = Config::new().deflate(policy(takeover));
+fn server(mode: Mode) -> Connection {
+    let config = Config::new().deflate(policy(mode));
     let conn = hybi::testing::open_server_deflate(config);
     assert!(conn.deflate().is_some());
     conn
@@ -116,7 +143,8 @@ fn server(takeover: bool) -> Connection {
 fn receive(c: &mut Criterion) {
     let mut g = c.benchmark_group("deflate_receive");
     for w in workloads() {
-        for takeover in [true, false] {
+        for m in Mode::ALL {
+            let takeover = m.takeover();
             // The client's wire bytes: each message compressed (one stream
             // with takeover, reset per message without), masked.
             let mut d = zlib_rs::Deflate::new_with_config(zconfig());
@@ -129,21 +157,26 @@ fn receive(c: &mut Criterion) {
                 let mut p = Vec::new();
                 compress(&mut d, m.as_bytes(), &mut p);
                 let mut f = Vec::new();
-                encode_frame(&mut f, true, Opcode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), &p);
+                encode_frame(
+                    &mut f,
+                    true,
+                    Opcode::Text,
+                    Some([0x37, 0xfa, 0x21, 0x3d]),
+                    &p,
+                );
                 f[0] |= 0x40;
                 wire.extend_from_slice(&f);
                 p.extend_from_slice(&TAIL);
                 payloads.push(p);
             }
-            let mode = if takeover { "takeover" } else { "no_takeover" };
+            let mode = m.name();
             g.throughput(Throughput::Bytes(w.plain_bytes));
             g.bench_function(BenchmarkId::new(format!("hybi_{mode}"), w.name), |b| {
                 b.iter(|| {
-                    let mut conn = server(takeover);
+                    let mut conn = server(m);
                     let mut got = 0u64;
                     for read in wire.chunks(READ) {
-                        conn.read_buf()[..read.len()].copy_from_slice(read);
-                        conn.commit(read.len());
+                        conn.receive(read);
                         while let Some(event) = conn.next_event().unwrap() {
                             if let Event::Text(t) = event {
                                 got += t.len() as u64;
@@ -153,23 +186,30 @@ fn receive(c: &mut Criterion) {
                     assert_eq!(got, w.plain_bytes);
                 });
             });
+            if m == Mode::NoTakeoverKept {
+                continue; // same floor as NoTakeover
+            }
             let largest = w.messages.iter().map(String::len).max().unwrap();
-            g.bench_function(BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name), |b| {
-                let mut out = vec![0u8; largest + 64];
-                b.iter(|| {
-                    let mut inf = zlib_rs::Inflate::new(false, 15);
-                    let mut got = 0u64;
-                    for p in &payloads {
-                        if !takeover {
-                            inf.reset(false);
+            g.bench_function(
+                BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name),
+                |b| {
+                    let mut out = vec![0u8; largest + 64];
+                    b.iter(|| {
+                        let mut inf = zlib_rs::Inflate::new(false, 15);
+                        let mut got = 0u64;
+                        for p in &payloads {
+                            if !takeover {
+                                inf.reset(false);
+                            }
+                            let before = inf.total_out();
+                            inf.decompress(p, &mut out, InflateFlush::SyncFlush)
+                                .unwrap();
+                            got += inf.total_out() - before;
                         }
-                        let before = inf.total_out();
-                        inf.decompress(p, &mut out, InflateFlush::SyncFlush).unwrap();
-                        got += inf.total_out() - before;
-                    }
-                    assert_eq!(got, w.plain_bytes);
-                });
-            });
+                        assert_eq!(got, w.plain_bytes);
+                    });
+                },
+            );
         }
     }
     g.finish();
@@ -178,12 +218,13 @@ fn receive(c: &mut Criterion) {
 fn send(c: &mut Criterion) {
     let mut g = c.benchmark_group("deflate_send");
     for w in workloads() {
-        for takeover in [true, false] {
-            let mode = if takeover { "takeover" } else { "no_takeover" };
+        for m in Mode::ALL {
+            let takeover = m.takeover();
+            let mode = m.name();
             g.throughput(Throughput::Bytes(w.plain_bytes));
             g.bench_function(BenchmarkId::new(format!("hybi_{mode}"), w.name), |b| {
                 b.iter(|| {
-                    let mut conn = server(takeover);
+                    let mut conn = server(m);
                     let mut sent = 0usize;
                     for m in &w.messages {
                         conn.send_text(m).unwrap();
@@ -196,21 +237,27 @@ fn send(c: &mut Criterion) {
                     sent
                 });
             });
-            g.bench_function(BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name), |b| {
-                let mut out = Vec::new();
-                b.iter(|| {
-                    let mut d = zlib_rs::Deflate::new_with_config(zconfig());
-                    let mut sent = 0usize;
-                    for m in &w.messages {
-                        if !takeover {
-                            d.reset();
+            if m == Mode::NoTakeoverKept {
+                continue; // same floor as NoTakeover
+            }
+            g.bench_function(
+                BenchmarkId::new(format!("zlib_rs_floor_{mode}"), w.name),
+                |b| {
+                    let mut out = Vec::new();
+                    b.iter(|| {
+                        let mut d = zlib_rs::Deflate::new_with_config(zconfig());
+                        let mut sent = 0usize;
+                        for m in &w.messages {
+                            if !takeover {
+                                d.reset();
+                            }
+                            compress(&mut d, m.as_bytes(), &mut out);
+                            sent += out.len();
                         }
-                        compress(&mut d, m.as_bytes(), &mut out);
-                        sent += out.len();
-                    }
-                    sent
-                });
-            });
+                        sent
+                    });
+                },
+            );
         }
     }
     g.finish();

@@ -62,10 +62,18 @@ fn without_a_policy_every_offer_is_declined() {
 /// directions, whatever the context-takeover settings.
 #[test]
 fn messages_round_trip_in_every_takeover_mode() {
-    for (own, peer) in [(false, false), (true, false), (false, true), (true, true)] {
+    let modes = [
+        (false, false, true),
+        (true, false, true),
+        (false, true, true),
+        (true, true, true),
+        (true, true, false),
+    ];
+    for (own, peer, release) in modes {
         let policy = DeflateConfig::new()
             .own_no_context_takeover(own)
             .peer_no_context_takeover(peer)
+            .release_between_messages(release)
             .own_window_bits(10);
         let mut pair = deflate_pair(policy, DeflateConfig::new());
         let params = pair.server.deflate().unwrap();

@@ -316,3 +316,16 @@ fn memory_table() {
         }
     }
 }
+
+/// Kept between messages (`release_between_messages(false)`), zlib's state
+/// without context takeover is still freed by `shrink_buffers`.
+#[test]
+fn kept_state_is_freed_by_shrink_buffers() {
+    let policy = DeflateConfig::new()
+        .own_no_context_takeover(true)
+        .peer_no_context_takeover(true)
+        .release_between_messages(false);
+    let (busy, idle) = pair_cost(policy);
+    assert!(busy > 64 << 10, "the state is kept while busy: {busy}");
+    assert!(idle <= 2 << 10, "and freed by shrink_buffers: {idle}");
+}

@@ -40,8 +40,11 @@ pub(crate) struct Inflated {
 pub(crate) struct Inflater {
     stream: Option<zlib_rs::Inflate>,
     window_bits: u8,
-    /// The peer resets its compressor after every message: drop ours too.
+    /// The peer resets its compressor after every message: so does ours.
     reset_each: bool,
+    /// Then keep zlib's state, reset, instead of dropping it (dropped by
+    /// [`release_state`](Self::release_state) instead).
+    pub(crate) keep_state: bool,
     /// The stream hit a final block (BFINAL); the rest of the message is
     /// ignored and the stream starts afresh with the next one.
     ended: bool,
@@ -66,6 +69,7 @@ impl Inflater {
             stream: None,
             window_bits,
             reset_each,
+            keep_state: false,
             ended: false,
             out: Vec::new(),
             filled: 0,
@@ -165,9 +169,19 @@ impl Inflater {
     /// The message is complete: drop or keep the window as negotiated.
     pub(crate) fn end_message(&mut self) {
         if self.reset_each || self.ended {
-            self.stream = None;
+            match self.stream.as_mut() {
+                Some(stream) if self.keep_state => stream.reset(false),
+                _ => self.stream = None,
+            }
         }
         self.ended = false;
+    }
+
+    /// Drops zlib's state between messages when no window must be kept.
+    pub(crate) fn release_state(&mut self) {
+        if self.reset_each {
+            self.stream = None;
+        }
     }
 
     /// Gives back the delivered output; keeps `out[from..filled]`.
@@ -195,6 +209,9 @@ pub(crate) struct Deflater {
     config: ZDeflateConfig,
     /// We reset our compressor after every message.
     reset_each: bool,
+    /// Then keep zlib's state, reset, instead of dropping it (dropped by
+    /// [`release_state`](Self::release_state) instead).
+    pub(crate) keep_state: bool,
     /// A fragmented message is being compressed.
     pub(crate) in_message: bool,
     /// Output buffer: the last call's bytes are `buf[..len]`.
@@ -222,6 +239,7 @@ impl Deflater {
                 ..ZDeflateConfig::default()
             },
             reset_each,
+            keep_state: false,
             in_message: false,
             buf: Vec::new(),
             len: 0,
@@ -280,7 +298,10 @@ impl Deflater {
             }
             self.in_message = false;
             if self.reset_each {
-                self.stream = None;
+                match self.stream.as_mut() {
+                    Some(stream) if self.keep_state => stream.reset(),
+                    _ => self.stream = None,
+                }
             }
         } else {
             self.in_message = true;
@@ -293,6 +314,13 @@ impl Deflater {
     pub(crate) fn forget(&mut self) {
         if let Some(stream) = self.stream.as_mut() {
             stream.reset();
+        }
+    }
+
+    /// Drops zlib's state between messages when no window must be kept.
+    pub(crate) fn release_state(&mut self) {
+        if self.reset_each && !self.in_message {
+            self.stream = None;
         }
     }
 

@@ -103,12 +103,14 @@ impl Compression {
         // `client_max_window_bits=N` keeps to it (RFC 7692 §7.1.1.2,
         // §7.1.2.2), and a smaller window or a reset is always allowed.
         let deflater = params.deflate_bits(server).map(|bits| {
-            codec::Deflater::new(
+            let mut d = codec::Deflater::new(
                 bits.min(config.get_own_window_bits()),
                 config.get_level(),
                 config.get_mem_level(),
                 params.own_resets(server) || config.get_own_no_context_takeover(),
-            )
+            );
+            d.keep_state = !config.get_release_between_messages();
+            d
         });
         self.0 = Some(alloc::boxed::Box::new(CompressionState {
             config,
@@ -168,10 +170,12 @@ impl Compression {
             .map_or(0, codec::Deflater::heap_bytes)
     }
 
-    /// Frees the compressor's output buffer.
+    /// Frees the compressor's output buffer, and its state when no window
+    /// must be kept.
     pub(crate) fn shrink(&mut self) {
         if let Some(d) = self.0.as_mut().and_then(|s| s.deflater.as_mut()) {
             d.shrink(0);
+            d.release_state();
         }
     }
 }

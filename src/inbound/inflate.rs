@@ -58,11 +58,14 @@ impl RxCore {
     /// Sets up the decompressor once permessage-deflate is agreed.
     pub(crate) fn start_inflate(&mut self, params: Option<crate::DeflateParams>) {
         let server = self.role == crate::Role::Server;
+        let keep_state = self
+            .config
+            .get_deflate()
+            .is_some_and(|c| !c.get_release_between_messages());
         self.inflate = params.map(|p| {
-            Box::new((
-                Inflater::new(p.inflate_bits(server), p.peer_resets(server)),
-                InflateProgress::default(),
-            ))
+            let mut inflater = Inflater::new(p.inflate_bits(server), p.peer_resets(server));
+            inflater.keep_state = keep_state;
+            Box::new((inflater, InflateProgress::default()))
         });
     }
 

@@ -176,8 +176,11 @@ impl RxCore {
     pub(crate) fn shrink(&mut self) {
         self.release_pending();
         #[cfg(feature = "deflate")]
-        if let Some(b) = self.inflate.as_deref_mut() {
-            b.0.shrink(0);
+        if let Some((inflater, progress)) = self.inflate.as_deref_mut() {
+            inflater.shrink(0);
+            if !progress.active {
+                inflater.release_state();
+            }
         }
         let moved = self.buf.rewind_if_empty(0);
         self.shift(moved);
