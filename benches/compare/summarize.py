@@ -67,6 +67,8 @@ def load():
         meta = json.load(open(os.path.join(dirpath, "benchmark.json")))
         est = json.load(open(os.path.join(dirpath, "estimates.json")))
         group = meta["group_id"]
+        if group.startswith("deflate_"):  # benches/deflate.rs: summarize_deflate.py
+            continue
         function = meta.get("function_id")
         value = meta.get("value_str")
         if function is None:  # BenchmarkId::from_parameter: the name is the value

@@ -16,7 +16,10 @@
 //! | [`hybi_driver`], [`tungstenite_driver`], [`fastwebsockets_driver`], [`tokio_websockets_driver`] | one module per implementation |
 //! | [`memcpy`] | the references |
 //! | [`lineup`] | which drivers run on which case, each checked once first |
+//! | `deflate` (feature `deflate`) | permessage-deflate: hybi, yawc and the zlib-rs floor (`benches/deflate.rs`) |
 
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod fastwebsockets_driver;
 pub mod hybi_driver;
 pub mod inputs;
