@@ -18,15 +18,57 @@
 pub struct Config {
     max_frame_size: usize,
     max_message_size: usize,
-    max_fragments: usize,
+    // Counts and sizes that fit 32 bits are kept so (clamped by their
+    // setters): the struct is copied into every connection.
+    max_fragments: u32,
     chunk_threshold: usize,
-    max_handshake_bytes: usize,
-    max_headers: usize,
-    read_buf_size: usize,
+    max_handshake_bytes: u32,
+    max_headers: u32,
+    read_buf_size: u32,
     buffer_high_water: usize,
     auto_pong: bool,
+    /// Timers, in milliseconds (0: off); see `src/timers.rs`.
+    keepalive_ms: u32,
+    pong_timeout_ms: u32,
+    close_timeout_ms: u32,
+    handshake_timeout_ms: u32,
     #[cfg(feature = "deflate")]
     deflate: Option<crate::DeflateConfig>,
+}
+
+/// A setter's `usize` as the `u32` it is kept in (saturating).
+const fn to_u32(v: usize) -> u32 {
+    if v > u32::MAX as usize {
+        u32::MAX
+    } else {
+        v as u32
+    }
+}
+
+/// A timer's `Duration` in whole milliseconds (at least 1 if non-zero,
+/// saturating); 0 is off.
+const fn to_ms(d: Option<core::time::Duration>) -> u32 {
+    match d {
+        None => 0,
+        Some(d) => {
+            let ms = d.as_millis();
+            if ms > u32::MAX as u128 {
+                u32::MAX
+            } else if ms == 0 && !d.is_zero() {
+                1
+            } else {
+                ms as u32
+            }
+        }
+    }
+}
+
+const fn from_ms(ms: u32) -> Option<core::time::Duration> {
+    if ms == 0 {
+        None
+    } else {
+        Some(core::time::Duration::from_millis(ms as u64))
+    }
 }
 
 impl Default for Config {
@@ -59,6 +101,10 @@ impl Config {
             read_buf_size: 8 << 10,
             buffer_high_water: 2 << 20,
             auto_pong: true,
+            keepalive_ms: 20_000,
+            pong_timeout_ms: 20_000,
+            close_timeout_ms: 10_000,
+            handshake_timeout_ms: 10_000,
             #[cfg(feature = "deflate")]
             deflate: None,
         }
@@ -83,7 +129,7 @@ impl Config {
     /// Most frames in one message; more fail with close 1009. At least 1.
     #[must_use]
     pub const fn max_fragments(mut self, count: usize) -> Self {
-        self.max_fragments = if count == 0 { 1 } else { count };
+        self.max_fragments = if count == 0 { 1 } else { to_u32(count) };
         self
     }
 
@@ -102,9 +148,9 @@ impl Config {
     #[must_use]
     pub const fn max_handshake_bytes(mut self, bytes: usize) -> Self {
         self.max_handshake_bytes = if bytes < MIN_HANDSHAKE_BYTES {
-            MIN_HANDSHAKE_BYTES
+            MIN_HANDSHAKE_BYTES as u32
         } else {
-            bytes
+            to_u32(bytes)
         };
         self
     }
@@ -113,9 +159,9 @@ impl Config {
     #[must_use]
     pub const fn max_headers(mut self, count: usize) -> Self {
         self.max_headers = if count < MIN_HEADERS {
-            MIN_HEADERS
+            MIN_HEADERS as u32
         } else {
-            count
+            to_u32(count)
         };
         self
     }
@@ -125,9 +171,9 @@ impl Config {
     #[must_use]
     pub const fn read_buf_size(mut self, bytes: usize) -> Self {
         self.read_buf_size = if bytes < MIN_READ_BUF {
-            MIN_READ_BUF
+            MIN_READ_BUF as u32
         } else {
-            bytes
+            to_u32(bytes)
         };
         self
     }
@@ -170,6 +216,70 @@ impl Config {
         self.deflate
     }
 
+    /// Send a Ping when nothing has been received for this long (any
+    /// frame from the peer counts: it shows the peer is alive; what we
+    /// send does not). `None` turns keep-alive off. Default 20 s: under the
+    /// 30–120 s after which proxies and NATs drop idle connections.
+    /// Timers run only for callers that drive them with
+    /// `Connection::handle_timeout` (see `poll_timeout`). Kept in whole
+    /// milliseconds.
+    #[must_use]
+    pub const fn keepalive_interval(mut self, interval: Option<core::time::Duration>) -> Self {
+        self.keepalive_ms = to_ms(interval);
+        self
+    }
+
+    /// After a keep-alive Ping, how long to wait for a Pong (any Pong)
+    /// before the connection fails with `Error::Timeout` and a Close 1011
+    /// "keepalive ping timeout". `None` waits forever. Default 20 s.
+    #[must_use]
+    pub const fn pong_timeout(mut self, timeout: Option<core::time::Duration>) -> Self {
+        self.pong_timeout_ms = to_ms(timeout);
+        self
+    }
+
+    /// After our Close, how long to wait for the peer's before the
+    /// connection ends as abnormal (`Event::Close` with 1006,
+    /// `close_expected` true). `None` waits forever. Default 10 s.
+    #[must_use]
+    pub const fn close_timeout(mut self, timeout: Option<core::time::Duration>) -> Self {
+        self.close_timeout_ms = to_ms(timeout);
+        self
+    }
+
+    /// How long the opening handshake may take, from the first
+    /// `handle_timeout` (a server: until it accepts or rejects; a client:
+    /// until the response). Past it the connection fails with
+    /// `HandshakeError::Timeout` and nothing more is read (slow-header
+    /// attacks are bounded in time, not only in memory). `None` waits
+    /// forever. Default 10 s.
+    #[must_use]
+    pub const fn handshake_timeout(mut self, timeout: Option<core::time::Duration>) -> Self {
+        self.handshake_timeout_ms = to_ms(timeout);
+        self
+    }
+
+    /// See [`keepalive_interval`](Self::keepalive_interval).
+    #[must_use]
+    pub const fn get_keepalive_interval(&self) -> Option<core::time::Duration> {
+        from_ms(self.keepalive_ms)
+    }
+    /// See [`pong_timeout`](Self::pong_timeout).
+    #[must_use]
+    pub const fn get_pong_timeout(&self) -> Option<core::time::Duration> {
+        from_ms(self.pong_timeout_ms)
+    }
+    /// See [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub const fn get_close_timeout(&self) -> Option<core::time::Duration> {
+        from_ms(self.close_timeout_ms)
+    }
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    #[must_use]
+    pub const fn get_handshake_timeout(&self) -> Option<core::time::Duration> {
+        from_ms(self.handshake_timeout_ms)
+    }
+
     /// See [`max_frame_size`](Self::max_frame_size).
     #[must_use]
     pub const fn get_max_frame_size(&self) -> usize {
@@ -183,7 +293,7 @@ impl Config {
     /// See [`max_fragments`](Self::max_fragments).
     #[must_use]
     pub const fn get_max_fragments(&self) -> usize {
-        self.max_fragments
+        self.max_fragments as usize
     }
     /// See [`chunk_threshold`](Self::chunk_threshold).
     #[must_use]
@@ -193,17 +303,17 @@ impl Config {
     /// See [`max_handshake_bytes`](Self::max_handshake_bytes).
     #[must_use]
     pub const fn get_max_handshake_bytes(&self) -> usize {
-        self.max_handshake_bytes
+        self.max_handshake_bytes as usize
     }
     /// See [`max_headers`](Self::max_headers).
     #[must_use]
     pub const fn get_max_headers(&self) -> usize {
-        self.max_headers
+        self.max_headers as usize
     }
     /// See [`read_buf_size`](Self::read_buf_size).
     #[must_use]
     pub const fn get_read_buf_size(&self) -> usize {
-        self.read_buf_size
+        self.read_buf_size as usize
     }
     /// See [`buffer_high_water`](Self::buffer_high_water).
     #[must_use]
@@ -230,12 +340,13 @@ impl Config {
         let frames = message
             .saturating_add(3)
             .saturating_add(crate::frame::MAX_HEADER_LEN + crate::frame::MAX_CONTROL_PAYLOAD);
-        let live = if frames > self.max_handshake_bytes {
+        let handshake = self.max_handshake_bytes as usize;
+        let live = if frames > handshake {
             frames
         } else {
-            self.max_handshake_bytes
+            handshake
         };
-        live.saturating_add(self.read_buf_size)
+        live.saturating_add(self.read_buf_size as usize)
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Connection {
     pub(crate) tx: RefCell<TxCore>,
     pub(crate) life: Cell<Life>,
     role: Role,
+    /// Deadlines, once the caller drives them (`src/timers.rs`).
+    pub(crate) timers: Option<Box<crate::timers::Timers>>,
 }
 
 impl Connection {
@@ -71,6 +73,7 @@ impl Connection {
             tx: RefCell::new(TxCore::new(Role::Server, None, &config)),
             life: Cell::new(Life::new(State::AwaitingRequest)),
             role: Role::Server,
+            timers: None,
         }
     }
 
@@ -135,6 +138,7 @@ impl Connection {
             tx: RefCell::new(tx),
             life: Cell::new(Life::new(State::AwaitingResponse)),
             role: Role::Client,
+            timers: None,
         })
     }
 
@@ -155,6 +159,7 @@ impl Connection {
     ///
     /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
     pub fn commit(&mut self, n: usize) {
+        self.heard(n);
         self.rx.commit(n);
     }
 
@@ -174,7 +179,18 @@ impl Connection {
     ///
     /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
     pub fn receive(&mut self, bytes: &[u8]) {
+        self.heard(bytes.len());
         self.rx.receive(bytes);
+    }
+
+    /// Notes for the keep-alive timer that the peer sent something.
+    #[inline]
+    fn heard(&mut self, n: usize) {
+        if n > 0 && self.timers.is_some() {
+            let mut life = self.life.get();
+            life.heard = true;
+            self.life.set(life);
+        }
     }
 
     /// Records that the peer closed its side of the stream (a read returned 0).

@@ -34,6 +34,10 @@ pub enum Error {
     /// The entropy source failed while a client was being made; no
     /// connection exists (masks would be predictable, RFC 6455 §10.3).
     Random(RandomUnavailable),
+    /// No Pong came within `Config::pong_timeout` of a keep-alive Ping:
+    /// the peer (or the path to it) is gone. A Close 1011 "keepalive ping
+    /// timeout" is queued; flush `transmit`, then close TCP.
+    PongTimeout,
 }
 
 impl Error {
@@ -42,6 +46,7 @@ impl Error {
     pub const fn close_code(&self) -> Option<CloseCode> {
         match self {
             Self::Protocol(e) => Some(e.close_code()),
+            Self::PongTimeout => Some(CloseCode::INTERNAL_ERROR),
             _ => None,
         }
     }
@@ -82,6 +87,9 @@ impl fmt::Display for Error {
             },
             Self::Usage(e) => write!(f, "usage error: {e}; the connection is unchanged"),
             Self::Random(e) => write!(f, "{e}; no connection was made: retry later"),
+            Self::PongTimeout => f.write_str(
+                "no pong within the keep-alive deadline; close frame 1011 queued: flush transmit, then close TCP",
+            ),
         }
     }
 }
@@ -276,6 +284,10 @@ pub enum HandshakeError {
     UnexpectedProtocol,
     /// The server selected an extension the client did not offer (§4.1 item 5).
     UnexpectedExtension,
+    /// The opening handshake did not finish within
+    /// `Config::handshake_timeout`. Nothing is sent and nothing more is
+    /// read: close TCP.
+    Timeout,
     /// The server's `Sec-WebSocket-Extensions` does not follow the grammar
     /// of RFC 6455 §9.1.
     InvalidExtensionHeader,
@@ -362,6 +374,7 @@ impl fmt::Display for HandshakeError {
             Self::UnexpectedExtension => {
                 "server selected an extension that was not offered (RFC 6455 §4.1)"
             }
+            Self::Timeout => "the opening handshake did not finish within handshake_timeout",
             Self::InvalidExtensionHeader => {
                 "Sec-WebSocket-Extensions does not follow the extension grammar (RFC 6455 §9.1)"
             }

@@ -44,17 +44,23 @@
 //!   `send_*`, `accept` and `reject` calls can fail only this way, so their
 //!   type says so.
 //! - [`Error::Random`]: no client was made (the OS random source failed).
+//! - [`Error::PongTimeout`]: the keep-alive Ping went unanswered; a Close
+//!   1011 is queued: write `transmit`, close TCP.
 //!
 //! Protocol and handshake errors are sticky. Events decoded before an error
 //! were delivered before it.
 //!
 //! # What the caller owns
 //!
-//! - **Timers.** The engine has no clock. For keep-alive, call
-//!   [`Connection::send_ping`] on your own interval and treat a missing
-//!   [`Event::Pong`] as dead. For the closing handshake, after
-//!   [`Connection::close`] give the peer a few seconds to answer, then close
-//!   TCP regardless.
+//! - **The clock.** The engine reads none: time is an input. Call
+//!   [`Connection::handle_timeout`] with [`Time`] once at the start and
+//!   whenever [`Connection::poll_timeout`]'s time comes; the engine then
+//!   runs the timers `Config` sets (handshake 10 s, keep-alive Ping after
+//!   20 s of silence, Pong within 20 s, the peer's Close within 10 s):
+//!   it queues the Ping, fails the connection (`HandshakeError::Timeout`,
+//!   [`Error::PongTimeout`] with a Close 1011), or ends it as abnormal
+//!   (`Event::Close` with 1006). A caller that never calls
+//!   `handle_timeout` runs no timer and must watch the connection itself.
 //! - **Closing TCP.** See [`Connection::close_expected`]: a server closes
 //!   first (RFC 6455 §7.1.1); a client waits for the server, with a timeout.
 //! - **Partial writes.** `advance` by what was written; the rest stays queued.
@@ -100,6 +106,7 @@ mod outbound;
 mod rng;
 mod send;
 mod state;
+mod timers;
 mod vectored;
 
 // Internals for fuzz targets, benchmarks and tests: the frame codec, the
@@ -140,4 +147,5 @@ pub use handshake::driver::HandshakeWork;
 pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, UrlError, WsUrl};
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;
+pub use timers::Time;
 pub use vectored::VectoredSend;

@@ -59,6 +59,8 @@ pub(crate) enum Input {
     Error,
     /// The byte stream ended.
     Eof,
+    /// A deadline passed: the handshake's, or the keep-alive Pong's.
+    TimedOut,
 }
 
 /// The connection's life: its [`State`] and the close bookkeeping that
@@ -75,6 +77,11 @@ pub(crate) struct Life {
     pub(crate) eof: bool,
     /// A client saw the server refuse the handshake.
     pub(crate) rejected: bool,
+    /// Bytes arrived since the timers last looked (keep-alive: the peer
+    /// is alive).
+    pub(crate) heard: bool,
+    /// A Pong arrived since the timers last looked.
+    pub(crate) ponged: bool,
 }
 
 impl Life {
@@ -85,6 +92,8 @@ impl Life {
             close_sent: false,
             eof: false,
             rejected: false,
+            heard: false,
+            ponged: false,
         }
     }
 
@@ -97,6 +106,8 @@ impl Life {
             eof: self.eof,
             rejected: self.rejected
                 || (matches!(input, Input::Rejected) && self.state == State::AwaitingResponse),
+            heard: self.heard,
+            ponged: self.ponged,
         }
     }
 
@@ -141,6 +152,10 @@ impl State {
             (S::Failed, I::CloseQueued | I::Eof | I::Error) => S::Failed,
             (S::Closed | S::Failed, _) => return None,
             (S::AwaitingRequest, I::RequestValid) => S::RequestReceived,
+            (
+                S::AwaitingRequest | S::RequestReceived | S::AwaitingResponse | S::Open,
+                I::TimedOut,
+            ) => S::Failed,
             (S::AwaitingRequest | S::AwaitingResponse | S::Open | S::CloseSent, I::Error) => {
                 S::Failed
             }
@@ -203,7 +218,7 @@ mod tests {
         State::Closed,
         State::Failed,
     ];
-    const INPUTS: [Input; 8] = [
+    const INPUTS: [Input; 9] = [
         Input::RequestValid,
         Input::Accepted,
         Input::Rejected,
@@ -212,6 +227,7 @@ mod tests {
         Input::CloseReceived,
         Input::Error,
         Input::Eof,
+        Input::TimedOut,
     ];
 
     /// The whole machine, state by input, written out: `-` is an input
@@ -220,8 +236,8 @@ mod tests {
     fn the_full_state_by_input_table() {
         use State as S;
         const X: Option<State> = None;
-        let table: [[Option<State>; 8]; 7] = [
-            // RequestValid, Accepted, Rejected, ResponseValid, CloseQueued, CloseReceived, Error, Eof
+        let table: [[Option<State>; 9]; 7] = [
+            // RequestValid, Accepted, Rejected, ResponseValid, CloseQueued, CloseReceived, Error, Eof, TimedOut
             [
                 Some(S::RequestReceived),
                 X,
@@ -231,6 +247,7 @@ mod tests {
                 X,
                 Some(S::Failed),
                 Some(S::Closed),
+                Some(S::Failed),
             ],
             [
                 X,
@@ -241,6 +258,7 @@ mod tests {
                 X,
                 X,
                 Some(S::Closed),
+                Some(S::Failed),
             ],
             [
                 X,
@@ -251,6 +269,7 @@ mod tests {
                 X,
                 Some(S::Failed),
                 Some(S::Closed),
+                Some(S::Failed),
             ],
             [
                 X,
@@ -261,6 +280,7 @@ mod tests {
                 Some(S::Closed),
                 Some(S::Failed),
                 Some(S::Closed),
+                Some(S::Failed),
             ],
             [
                 X,
@@ -271,8 +291,9 @@ mod tests {
                 Some(S::Closed),
                 Some(S::Failed),
                 Some(S::Closed),
+                X,
             ],
-            [X, X, X, X, Some(S::Closed), X, X, Some(S::Closed)],
+            [X, X, X, X, Some(S::Closed), X, X, Some(S::Closed), X],
             [
                 X,
                 X,
@@ -282,6 +303,7 @@ mod tests {
                 X,
                 Some(S::Failed),
                 Some(S::Failed),
+                X,
             ],
         ];
         for (state, row) in STATES.iter().zip(table) {

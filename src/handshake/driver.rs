@@ -41,6 +41,26 @@ pub struct HandshakeWork {
     pub parses: usize,
 }
 
+/// [`HandshakeWork`] as the connection keeps it (32-bit counters: a head
+/// is at most `Config::max_handshake_bytes`, and the parser runs once).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WorkCount {
+    scanned: u32,
+    parses: u32,
+}
+
+impl WorkCount {
+    fn scanned(&mut self, bytes: usize) {
+        self.scanned = self
+            .scanned
+            .saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX));
+    }
+
+    fn parsed(&mut self) {
+        self.parses = self.parses.saturating_add(1);
+    }
+}
+
 impl RxCore {
     /// Client: remember what the response must match.
     pub(crate) fn expect_response(&mut self, accept: AcceptKey, offered: Vec<u8>) {
@@ -109,13 +129,13 @@ impl RxCore {
         };
         let before = scanner.scanned();
         let end = scanner.find_end(head);
-        self.work.bytes_scanned += scanner.scanned() - before;
+        self.work.scanned(scanner.scanned() - before);
         let result = match end {
             None if head.len() > max => Err(HandshakeError::HeadersTooLarge),
             None => return Ok(self.need_more(link)),
             Some(len) if len > max => Err(HandshakeError::HeadersTooLarge),
             Some(len) => {
-                self.work.parses += 1;
+                self.work.parsed();
                 server::parse_request(&head[..len], self.config.get_max_headers())
             }
         };
@@ -165,13 +185,13 @@ impl RxCore {
         }
         let before = scanner.scanned();
         let end = scanner.find_end(received);
-        self.work.bytes_scanned += scanner.scanned() - before;
+        self.work.scanned(scanner.scanned() - before);
         let len = match end {
             Some(len) if len <= max => len,
             None if received.len() <= max => return Ok(self.need_more(link)),
             _ => return Err(self.fail(HandshakeError::ResponseTooLarge.into(), link)),
         };
-        self.work.parses += 1;
+        self.work.parsed();
         let parsed = match client::parse_response(&received[..len], max_headers) {
             Ok(parsed) => parsed,
             Err(e) => return Err(self.fail(e.into(), link)),
@@ -202,6 +222,9 @@ impl RxCore {
 
     /// Work done on the handshake so far.
     pub(crate) fn handshake_work(&self) -> HandshakeWork {
-        self.work
+        HandshakeWork {
+            bytes_scanned: self.work.scanned as usize,
+            parses: self.work.parses as usize,
+        }
     }
 }

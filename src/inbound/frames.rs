@@ -125,7 +125,12 @@ impl RxCore {
                             }
                             Ok(Some(Ready::Ping(start, end)))
                         }
-                        Opcode::Pong => Ok(Some(Ready::Pong(start, end))),
+                        Opcode::Pong => {
+                            let mut life = link.life.get();
+                            life.ponged = true;
+                            link.life.set(life);
+                            Ok(Some(Ready::Pong(start, end)))
+                        }
                         _ => match parse_close_payload(&self.buf.data[start..end]) {
                             Err(e) => Err(self.fail(e.into(), link)),
                             Ok(frame) => {

@@ -37,7 +37,7 @@ use crate::connection::Role;
 use crate::error::{Error, ProtocolError};
 use crate::event::Event;
 use crate::handshake::driver::Handshake;
-use crate::handshake::driver::HandshakeWork;
+use crate::handshake::driver::WorkCount;
 use crate::handshake::{HeadScanner, Request, Response};
 use crate::state::{Input, State};
 
@@ -104,7 +104,7 @@ pub(crate) struct RxCore {
     pub(crate) handshake: Option<Box<Handshake>>,
     pub(crate) error: Option<Error>,
     /// Work done on the handshake so far, for work-bound tests.
-    pub(crate) work: HandshakeWork,
+    pub(crate) work: WorkCount,
     /// The largest payload [`small_message`](Self::small_message) takes:
     /// 125 (the 7-bit length form) or less if a limit is lower.
     pub(crate) small_limit: u8,
@@ -142,7 +142,7 @@ impl RxCore {
                 Role::Client => None,
             },
             error: None,
-            work: HandshakeWork::default(),
+            work: WorkCount::default(),
             unmasked_to: 0,
             unmasked_ascii: false,
             #[cfg(feature = "deflate")]

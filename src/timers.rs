@@ -1,0 +1,239 @@
+//! Time as input (the sans-IO way: the engine never reads a clock).
+//!
+//! The caller tells the connection what time it is with
+//! [`Connection::handle_timeout`] and asks when it next needs to be told
+//! with [`Connection::poll_timeout`]; [`Time`] is a point on the caller's
+//! monotonic clock (a `Duration` since an origin the caller picks), so this
+//! works without `std`. Four deadlines come from [`Config`](crate::Config):
+//! - **handshake**: the opening handshake must finish in time, or the
+//!   connection fails with `HandshakeError::Timeout` (nothing sent,
+//!   nothing more read);
+//! - **keep-alive**: when nothing has been received for the interval, a
+//!   Ping is queued;
+//! - **pong**: after that Ping, a Pong must come in time, or the
+//!   connection fails with `Error::PongTimeout` and a Close 1011;
+//! - **close**: after our Close, the peer's must come in time, or the
+//!   connection ends as abnormal (`Event::Close` with 1006).
+//!
+//! Timers start at the first `handle_timeout`; a connection whose caller
+//! never calls it keeps none. The receive path checks no clock: it only
+//! sets a flag in the connection's `Life` when bytes or a Pong arrive, and
+//! the deadlines are settled here, at the caller's calls.
+
+use core::ops::Add;
+use core::time::Duration;
+
+use crate::CloseCode;
+use crate::connection::Connection;
+use crate::error::{Error, HandshakeError};
+use crate::frame::Opcode;
+use crate::state::{Input, State};
+
+/// A point in time on the caller's monotonic clock: how long after an
+/// origin of the caller's choosing (process start, a runtime's epoch, a
+/// simulated clock's zero). Only differences matter, so any origin works
+/// as long as every call on one connection uses the same one.
+///
+/// ```
+/// use core::time::Duration;
+/// let t = hybi::Time::from_duration(Duration::from_secs(5));
+/// assert_eq!(t + Duration::from_secs(1), hybi::Time::from_millis(6_000));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(Duration);
+
+impl Time {
+    /// The origin.
+    pub const ZERO: Self = Self(Duration::ZERO);
+
+    /// The point `since_origin` after the origin.
+    #[must_use]
+    pub const fn from_duration(since_origin: Duration) -> Self {
+        Self(since_origin)
+    }
+
+    /// The point `ms` milliseconds after the origin.
+    #[must_use]
+    pub const fn from_millis(ms: u64) -> Self {
+        Self(Duration::from_millis(ms))
+    }
+
+    /// How long after the origin this is.
+    #[must_use]
+    pub const fn since_origin(self) -> Duration {
+        self.0
+    }
+
+    /// Now, on `std`'s monotonic clock, with `origin` as the origin.
+    #[cfg(feature = "std")]
+    #[must_use]
+    pub fn now(origin: std::time::Instant) -> Self {
+        Self(origin.elapsed())
+    }
+
+    /// This point as an `std::time::Instant`, for a runtime's timer
+    /// (`tokio::time::sleep_until`, a read timeout), with `origin` as the
+    /// origin.
+    #[cfg(feature = "std")]
+    #[must_use]
+    pub fn to_instant(self, origin: std::time::Instant) -> std::time::Instant {
+        origin + self.0
+    }
+}
+
+impl Add<Duration> for Time {
+    type Output = Self;
+
+    fn add(self, d: Duration) -> Self {
+        Self(self.0.saturating_add(d))
+    }
+}
+
+/// The connection's deadlines, boxed so a connection that never uses
+/// timers carries one pointer.
+#[derive(Debug)]
+pub(crate) struct Timers {
+    /// The latest time the caller gave (never goes back).
+    now: Time,
+    handshake: Option<Time>,
+    keepalive: Option<Time>,
+    pong: Option<Time>,
+    close: Option<Time>,
+}
+
+/// Whether `deadline` has come by `now`.
+fn due(deadline: Option<Time>, now: Time) -> bool {
+    deadline.is_some_and(|d| d <= now)
+}
+
+impl Connection {
+    /// When the connection next needs [`handle_timeout`](Self::handle_timeout):
+    /// the earliest of its deadlines, or `None` (no timer runs, or timers
+    /// were never started: they start at the first `handle_timeout`).
+    /// Call it after every call that may change it (any input, send or
+    /// close), then wake at that time.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use hybi::{Config, Connection, Time};
+    /// let mut conn = Connection::server(Config::new().handshake_timeout(Some(Duration::from_secs(10))));
+    /// conn.handle_timeout(Time::ZERO);
+    /// assert_eq!(conn.poll_timeout(), Some(Time::from_millis(10_000)));
+    /// ```
+    pub fn poll_timeout(&mut self) -> Option<Time> {
+        self.settle_timers();
+        let t = self.timers.as_deref()?;
+        [t.handshake, t.keepalive, t.pong, t.close]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Tells the connection the time: runs every deadline that has come.
+    /// Call it once when the connection starts (that starts its timers),
+    /// then whenever [`poll_timeout`](Self::poll_timeout)'s time comes;
+    /// calling it more often (after each read, say) is harmless and makes
+    /// "nothing received for the interval" exact rather than measured
+    /// from the last call. A time earlier than one given before is taken
+    /// as that one (the clock never goes back).
+    ///
+    /// What it may do: queue a keep-alive Ping (drain `transmit`); fail
+    /// the connection (`next_event` then returns `Error::PongTimeout` with
+    /// a Close 1011 queued, or `HandshakeError::Timeout`); end it after a
+    /// close timeout (`next_event` then reports `Event::Close` with 1006).
+    ///
+    /// Call next: drain `next_event`, then `transmit`, then `poll_timeout`.
+    pub fn handle_timeout(&mut self, now: Time) {
+        let timers = self.timers.get_or_insert_with(|| {
+            alloc::boxed::Box::new(Timers {
+                now,
+                handshake: None,
+                keepalive: None,
+                pong: None,
+                close: None,
+            })
+        });
+        timers.now = timers.now.max(now);
+        self.settle_timers();
+        let Some(t) = self.timers.as_deref_mut() else {
+            return;
+        };
+        let now = t.now;
+        let config = self.rx.config;
+        if due(t.handshake, now) {
+            t.handshake = None;
+            self.rx.error = Some(Error::Handshake(HandshakeError::Timeout));
+            self.life.set(self.life.get().on(Input::TimedOut));
+        } else if due(t.pong, now) {
+            t.pong = None;
+            t.keepalive = None;
+            // Failed first, then the Close (no frame may follow it).
+            self.rx.error = Some(Error::PongTimeout);
+            self.life.set(self.life.get().on(Input::TimedOut));
+            self.tx.get_mut().write_close(
+                &self.life,
+                Some(CloseCode::INTERNAL_ERROR),
+                "keepalive ping timeout",
+            );
+        } else if due(t.keepalive, now) {
+            // Nothing heard for the interval (`settle_timers` moved the
+            // deadline on if anything was): ping, and wait for the Pong.
+            self.tx.get_mut().frame(true, Opcode::Ping, &[]);
+            t.pong = config.get_pong_timeout().map(|d| now + d);
+            t.keepalive = config.get_keepalive_interval().map(|d| now + d);
+        } else if due(t.close, now) {
+            t.close = None;
+            // As if the stream ended: `next_event` reports 1006.
+            self.life.set(self.life.get().ended());
+        }
+        self.settle_timers();
+    }
+
+    /// Brings the deadlines in line with the connection's state and with
+    /// what arrived since the last look.
+    fn settle_timers(&mut self) {
+        let Some(t) = self.timers.as_deref_mut() else {
+            return;
+        };
+        let config = self.rx.config;
+        let mut life = self.life.get();
+        if core::mem::take(&mut life.heard) {
+            t.keepalive = None;
+        }
+        if core::mem::take(&mut life.ponged) {
+            t.pong = None;
+        }
+        self.life.set(life);
+        let now = t.now;
+        match life.state {
+            State::AwaitingRequest | State::RequestReceived | State::AwaitingResponse => {
+                if t.handshake.is_none() {
+                    t.handshake = config.get_handshake_timeout().map(|d| now + d);
+                }
+            }
+            State::Open => {
+                t.handshake = None;
+                if t.keepalive.is_none() {
+                    t.keepalive = config.get_keepalive_interval().map(|d| now + d);
+                }
+            }
+            State::CloseSent => {
+                t.handshake = None;
+                t.keepalive = None;
+                t.pong = None;
+                if t.close.is_none() && !life.eof {
+                    t.close = config.get_close_timeout().map(|d| now + d);
+                }
+            }
+            State::Closed | State::Failed => {
+                *t = Timers {
+                    now,
+                    handshake: None,
+                    keepalive: None,
+                    pong: None,
+                    close: None,
+                };
+            }
+        }
+    }
+}
