@@ -56,7 +56,7 @@ pub struct Connection {
     /// (Pong, Close echo) the moment they are owed.
     pub(crate) tx: RefCell<TxCore>,
     pub(crate) life: Cell<Life>,
-    role: Role,
+    pub(crate) role: Role,
     /// Deadlines, once the caller drives them (`src/timers.rs`).
     pub(crate) timers: Option<Box<crate::timers::Timers>>,
 }

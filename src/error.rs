@@ -284,6 +284,18 @@ pub enum HandshakeError {
     UnexpectedProtocol,
     /// The server selected an extension the client did not offer (§4.1 item 5).
     UnexpectedExtension,
+    /// An HTTP/2 or HTTP/3 WebSocket request whose method is not CONNECT
+    /// (RFC 8441 §4, RFC 9220). HTTP 405.
+    MethodNotConnect,
+    /// An extended CONNECT without `:protocol websocket` (RFC 8441 §4).
+    /// HTTP 400.
+    MissingConnectProtocol,
+    /// An extended CONNECT with a `Sec-WebSocket-Key`: that header belongs
+    /// to the HTTP/1.1 bootstrap (RFC 8441 §5). HTTP 400.
+    KeyOverConnect,
+    /// The server answered an extended CONNECT with a status other than
+    /// 2xx: the stream did not become a WebSocket (RFC 8441 §5).
+    ConnectRefused,
     /// The opening handshake did not finish within
     /// `Config::handshake_timeout`. Nothing is sent and nothing more is
     /// read: close TCP.
@@ -321,8 +333,10 @@ impl HandshakeError {
             | Self::RequestBody
             | Self::MissingUpgrade
             | Self::MissingConnectionUpgrade
-            | Self::InvalidKey => Some(400),
-            Self::MethodNotGet => Some(405),
+            | Self::InvalidKey
+            | Self::MissingConnectProtocol
+            | Self::KeyOverConnect => Some(400),
+            Self::MethodNotGet | Self::MethodNotConnect => Some(405),
             Self::UnsupportedVersion => Some(426),
             Self::HeadersTooLarge | Self::TooManyHeaders => Some(431),
             _ => None,
@@ -375,6 +389,18 @@ impl fmt::Display for HandshakeError {
                 "server selected an extension that was not offered (RFC 6455 §4.1)"
             }
             Self::Timeout => "the opening handshake did not finish within handshake_timeout",
+            Self::MethodNotConnect => {
+                "an HTTP/2 or HTTP/3 WebSocket request must be an extended CONNECT (RFC 8441 §4)"
+            }
+            Self::MissingConnectProtocol => {
+                "extended CONNECT without :protocol websocket (RFC 8441 §4)"
+            }
+            Self::KeyOverConnect => {
+                "Sec-WebSocket-Key is not used over extended CONNECT (RFC 8441 §5)"
+            }
+            Self::ConnectRefused => {
+                "the server answered the extended CONNECT with a status other than 2xx (RFC 8441 §5)"
+            }
             Self::InvalidExtensionHeader => {
                 "Sec-WebSocket-Extensions does not follow the extension grammar (RFC 6455 §9.1)"
             }

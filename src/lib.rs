@@ -102,6 +102,7 @@ mod extension;
 mod halves;
 mod handshake;
 mod inbound;
+mod opened;
 mod outbound;
 mod rng;
 mod send;
@@ -144,7 +145,11 @@ pub use event::Event;
 pub use extension::negotiate::{DeflateConfig, DeflateOffer, DeflateParams, WindowBitsOffer};
 pub use halves::{Inbound, Outbound};
 pub use handshake::driver::HandshakeWork;
-pub use handshake::{Accept, AcceptKey, ClientRequest, Reject, Request, Response, UrlError, WsUrl};
+pub use handshake::{
+    Accept, AcceptKey, ClientRequest, HttpRequest, HttpVersion, Reject, Request, Response,
+    UpgradeAnswer, UpgradeOffer, UrlError, WsUrl, check_connect_response, connect_request_headers,
+};
+pub use opened::Negotiated;
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;
 pub use timers::Time;

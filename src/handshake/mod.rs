@@ -13,6 +13,7 @@ pub(crate) mod client;
 pub(crate) mod driver;
 pub(crate) mod server;
 pub(crate) mod tokens;
+pub(crate) mod upgrade;
 pub(crate) mod url;
 
 use alloc::vec::Vec;
@@ -20,6 +21,10 @@ use alloc::vec::Vec;
 pub use accept_key::AcceptKey;
 pub use client::ClientRequest;
 pub use server::{Accept, Reject};
+pub use upgrade::{
+    HttpRequest, HttpVersion, UpgradeAnswer, UpgradeOffer, check_connect_response,
+    connect_request_headers,
+};
 pub use url::{UrlError, WsUrl};
 
 /// Header slots for httparse kept on the stack for the common limit; a

@@ -9,8 +9,7 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use super::{
-    ParsedHead, STACK_HEADERS, Span, header_slots, headers_are_valid, tokens, write_header,
-    write_headers,
+    ParsedHead, STACK_HEADERS, Span, header_slots, headers_are_valid, write_header, write_headers,
 };
 use crate::error::{HandshakeError, UsageError};
 use crate::handshake::AcceptKey;
@@ -80,6 +79,37 @@ impl<'a> Accept<'a> {
     pub const fn deflate(mut self, params: crate::DeflateParams) -> Self {
         self.deflate = DeflateChoice::Params(params);
         self
+    }
+
+    /// The subprotocol chosen, if any.
+    pub(crate) fn chosen_protocol(&self) -> Option<&'a str> {
+        self.protocol
+    }
+
+    /// The extra headers.
+    pub(crate) fn extra_headers(&self) -> &'a [(&'a str, &'a str)] {
+        self.headers
+    }
+
+    /// The permessage-deflate answer to `offers`: `policy`'s, none, or the
+    /// explicit parameters if they answer one of the offers.
+    #[cfg(feature = "deflate")]
+    pub(crate) fn deflate_answer(
+        &self,
+        policy: Option<crate::DeflateConfig>,
+        mut offers: impl Iterator<Item = crate::DeflateOffer>,
+    ) -> Result<Option<crate::DeflateParams>, UsageError> {
+        match self.deflate {
+            DeflateChoice::Policy => Ok(policy.and_then(|policy| policy.negotiate(offers))),
+            DeflateChoice::Decline => Ok(None),
+            DeflateChoice::Params(params) => {
+                if offers.any(|offer| params.answers(&offer).is_ok()) {
+                    Ok(Some(params))
+                } else {
+                    Err(UsageError::DeflateNotOffered)
+                }
+            }
+        }
     }
 
     /// Decline permessage-deflate whatever the policy says.
@@ -154,59 +184,20 @@ pub(crate) fn parse_request(head: &[u8], max_headers: usize) -> Result<ParsedHea
     let mut parsed = ParsedHead::from_headers(head, req.headers, head.len());
     parsed.first = Span::of(head, method.as_bytes());
     parsed.second = Span::of(head, path.as_bytes());
-    if method != "GET" {
-        return Err(HandshakeError::MethodNotGet);
-    }
-    if version < 1 {
-        return Err(HandshakeError::UnsupportedHttpVersion);
-    }
-    match parsed.header_count(head, "host") {
-        0 => return Err(HandshakeError::MissingHost),
-        1 => {}
-        _ => return Err(HandshakeError::RepeatedHost),
-    }
-    // RFC 7230 §3.3.3: the body's length comes from Transfer-Encoding or
-    // Content-Length. An upgrade has no body; refusing one keeps its bytes
-    // from ever being decoded as frames.
-    let has_body = parsed.header_count(head, "transfer-encoding") > 0
-        || parsed
-            .values(head, "content-length")
-            .any(|v| tokens::trim(v) != b"0");
-    if has_body {
-        return Err(HandshakeError::RequestBody);
-    }
-    if !parsed.has_token(head, "upgrade", "websocket") {
-        return Err(HandshakeError::MissingUpgrade);
-    }
-    if !parsed.has_token(head, "connection", "upgrade") {
-        return Err(HandshakeError::MissingConnectionUpgrade);
-    }
-    let version_ok = parsed.header_count(head, "sec-websocket-version") == 1
-        && parsed
-            .header(head, "sec-websocket-version")
-            .is_some_and(|v| tokens::trim(v) == b"13");
-    if !version_ok {
-        return Err(HandshakeError::UnsupportedVersion);
-    }
-    if parsed.header_count(head, "sec-websocket-key") != 1 {
-        return Err(HandshakeError::InvalidKey);
-    }
-    let key = parsed.header(head, "sec-websocket-key").unwrap_or_default();
-    if !key_is_valid(key) {
-        return Err(HandshakeError::InvalidKey);
-    }
+    // The same checks another HTTP stack's request gets (`upgrade.rs`).
+    let pairs: Vec<(&str, &[u8])> = req.headers.iter().map(|h| (h.name, h.value)).collect();
+    let request = super::upgrade::HttpRequest {
+        method,
+        version: if version >= 1 {
+            super::upgrade::HttpVersion::Http11
+        } else {
+            super::upgrade::HttpVersion::Http10
+        },
+        protocol: None,
+        headers: &pairs,
+    };
+    request.check()?;
     Ok(parsed)
-}
-
-/// Whether a `Sec-WebSocket-Key` value is base64 of exactly 16 bytes.
-fn key_is_valid(key: &[u8]) -> bool {
-    use base64::Engine as _;
-    let mut out = [0u8; 18];
-    key.len() == 24
-        && matches!(
-            base64::engine::general_purpose::STANDARD.decode_slice(key, &mut out),
-            Ok(16)
-        )
 }
 
 /// Checks an [`Accept`] against the request it answers.
@@ -341,22 +332,7 @@ pub(crate) fn answer_accept(
     let key = AcceptKey::from_key(request.key().as_bytes());
     #[cfg(feature = "deflate")]
     {
-        let agreed = match accept.deflate {
-            DeflateChoice::Policy => tx
-                .deflate
-                .policy()
-                .and_then(|policy| policy.negotiate(request.deflate_offers())),
-            DeflateChoice::Decline => None,
-            DeflateChoice::Params(params) => {
-                if !request
-                    .deflate_offers()
-                    .any(|offer| params.answers(&offer).is_ok())
-                {
-                    return Err(UsageError::DeflateNotOffered);
-                }
-                Some(params)
-            }
-        };
+        let agreed = accept.deflate_answer(tx.deflate.policy(), request.deflate_offers())?;
         let text = agreed.map(|p| alloc::string::ToString::to_string(&p));
         let ext = text.as_deref().unwrap_or_default().as_bytes();
         tx.buf.append(|out| write_accept(out, accept, key, ext));
