@@ -14,7 +14,6 @@ use core::cell::{Cell, RefCell};
 
 use crate::config::Config;
 use crate::connection::{Connection, Role};
-use crate::error::Error;
 use crate::inbound::RxCore;
 use crate::outbound::TxCore;
 use crate::rng::MaskSource;
@@ -64,7 +63,7 @@ impl Connection {
     /// # Errors
     /// [`Error::Random`] if the OS random source fails.
     #[cfg(feature = "std")]
-    pub fn client_opened(config: Config, negotiated: Negotiated) -> Result<Self, Error> {
+    pub fn client_opened(config: Config, negotiated: Negotiated) -> Result<Self, crate::Error> {
         let rng = crate::rng::ChaChaRandom::from_os()?;
         Ok(Self::client_opened_with_rng(
             config,
