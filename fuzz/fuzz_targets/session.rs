@@ -1,8 +1,10 @@
 //! A client and a server wired together, driven by an arbitrary list of
 //! operations: send text/binary/ping/close on either side, deliver part of
-//! the bytes in flight, end a stream. Nothing panics, every outcome is an
-//! event or a typed error, and each side receives exactly the messages the
-//! other sent, in order, up to where a close or error ended the exchange.
+//! the bytes in flight, end a stream, let time pass on either side's
+//! clock. Nothing panics, every outcome is an event or a typed error, each
+//! side receives exactly the messages the other sent, in order, up to
+//! where a close, error or timeout ended the exchange, and after
+//! `handle_timeout(now)` no deadline is left at or before `now`.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -17,6 +19,9 @@ enum Op {
     Close { client: bool, code: u16, reason: String },
     Deliver { to_server: bool, max: u16 },
     Eof { to_server: bool },
+    /// Time passes by `ms` (possibly 0; a huge step crosses every
+    /// deadline) and one side is told.
+    Tick { client: bool, ms: u32 },
 }
 
 #[derive(Default)]
@@ -88,6 +93,7 @@ fuzz_target!(|ops: Vec<Op>| {
     .unwrap();
     let mut server = Connection::server(config);
     let (mut cs, mut ss) = (Side::default(), Side::default());
+    let mut now = hybi::Time::ZERO;
     for op in ops.iter().take(64) {
         match op {
             Op::Send { client: c, text, payload } => {
@@ -136,6 +142,15 @@ fuzz_target!(|ops: Vec<Op>| {
                     let queued = client.transmit().len();
                     check_memory(&client, &config, max, queued);
                 }
+            }
+            Op::Tick { client: c, ms } => {
+                now = now + core::time::Duration::from_millis(u64::from(*ms));
+                let (conn, side) = if *c { (&mut client, &mut cs) } else { (&mut server, &mut ss) };
+                conn.handle_timeout(now);
+                if let Some(next) = conn.poll_timeout() {
+                    assert!(next > now, "a deadline at {next:?} left after handle_timeout({now:?})");
+                }
+                pump(conn, side, !*c);
             }
             Op::Eof { to_server } => {
                 if *to_server {
