@@ -230,7 +230,7 @@ impl Config {
     }
 
     /// After a keep-alive Ping, how long to wait for a Pong (any Pong)
-    /// before the connection fails with `Error::Timeout` and a Close 1011
+    /// before the connection fails with `Error::PongTimeout` and a Close 1011
     /// "keepalive ping timeout". `None` waits forever. Default 20 s.
     #[must_use]
     pub const fn pong_timeout(mut self, timeout: Option<core::time::Duration>) -> Self {

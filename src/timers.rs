@@ -129,7 +129,7 @@ impl Connection {
             .min()
     }
 
-    /// Tells the connection the time: runs every deadline that has come.
+    /// Tells the connection the time: runs the deadlines that have come.
     /// Call it once when the connection starts (that starts its timers),
     /// then whenever [`poll_timeout`](Self::poll_timeout)'s time comes;
     /// calling it more often (after each read, say) is harmless and makes
@@ -144,6 +144,9 @@ impl Connection {
     ///
     /// Call next: drain `next_event`, then `transmit`, then `poll_timeout`.
     pub fn handle_timeout(&mut self, now: Time) {
+        // What happened since the last call counts from the latest time
+        // given before it, whether or not the caller polled in between.
+        self.settle_timers();
         let timers = self.timers.get_or_insert_with(|| {
             alloc::boxed::Box::new(Timers {
                 now,
@@ -177,9 +180,12 @@ impl Connection {
             );
         } else if due(t.keepalive, now) {
             // Nothing heard for the interval (`settle_timers` moved the
-            // deadline on if anything was): ping, and wait for the Pong.
-            self.tx.get_mut().frame(true, Opcode::Ping, &[]);
-            t.pong = config.get_pong_timeout().map(|d| now + d);
+            // deadline on if anything was): ping, and wait for the Pong;
+            // while one is awaited, its deadline stands (no new Ping).
+            if t.pong.is_none() {
+                self.tx.get_mut().frame(true, Opcode::Ping, &[]);
+                t.pong = config.get_pong_timeout().map(|d| now + d);
+            }
             t.keepalive = config.get_keepalive_interval().map(|d| now + d);
         } else if due(t.close, now) {
             t.close = None;

@@ -119,9 +119,8 @@ fn a_finished_handshake_moves_on_to_keep_alive() {
     take_output(&mut conn);
     conn.handle_timeout(secs(3));
     // The handshake deadline (10 s) is gone; keep-alive counts from the
-    // last time the connection was told (3 s), the bytes having arrived
-    // before it.
-    assert_eq!(conn.poll_timeout(), Some(secs(23)));
+    // latest time given before the handshake finished (0 s).
+    assert_eq!(conn.poll_timeout(), Some(secs(20)));
 }
 
 #[test]
@@ -138,9 +137,10 @@ fn a_ping_goes_out_after_the_interval_and_a_pong_clears_its_deadline() {
     conn.receive(&client_frame(true, Opcode::Pong, b""));
     assert_eq!(drain_events(&mut conn).unwrap().len(), 1);
     conn.handle_timeout(secs(25));
-    // The Pong was heard at 25 s: the next Ping is due 20 s after that.
-    assert_eq!(conn.poll_timeout(), Some(secs(45)));
-    conn.handle_timeout(secs(45));
+    // The Pong came after 20 s, the latest time given before it: the next
+    // Ping is due 20 s after that.
+    assert_eq!(conn.poll_timeout(), Some(secs(40)));
+    conn.handle_timeout(secs(40));
     assert_eq!(take_output(&mut conn), [0x89, 0x00]);
     assert_eq!(conn.state(), State::Open);
 }
@@ -158,12 +158,13 @@ fn traffic_postpones_the_ping() {
             conn.transmit().is_empty(),
             "no ping while the peer talks ({t} s)"
         );
-        assert_eq!(conn.poll_timeout(), Some(secs(t + 5)));
+        // The bytes came after the latest time given before them (t - 1 s).
+        assert_eq!(conn.poll_timeout(), Some(secs(t + 4)));
     }
     // What we send does not count: the peer may be gone.
     conn.send_text("hello?").unwrap();
     take_output(&mut conn);
-    conn.handle_timeout(secs(25));
+    conn.handle_timeout(secs(24));
     assert_eq!(take_output(&mut conn), [0x89, 0x00]);
 }
 
@@ -266,4 +267,42 @@ fn several_deadlines_are_one_answer() {
     take_output(&mut conn);
     // Pong due at 32 s, next interval at 60 s: the earlier one.
     assert_eq!(conn.poll_timeout(), Some(secs(32)));
+}
+
+/// A Pong deadline longer than the interval stands: no second Ping
+/// replaces it, and a silent peer is still found out (found by the
+/// language-neutral vectors).
+#[test]
+fn a_pong_deadline_longer_than_the_interval_is_kept() {
+    let config = Config::new()
+        .keepalive_interval(Some(Duration::from_secs(5)))
+        .pong_timeout(Some(Duration::from_secs(8)));
+    let mut conn = common::open_server(config);
+    conn.handle_timeout(secs(0));
+    conn.handle_timeout(secs(5));
+    assert_eq!(take_output(&mut conn), [0x89, 0x00]);
+    conn.handle_timeout(secs(10));
+    assert!(conn.transmit().is_empty(), "one Ping at a time");
+    assert_eq!(conn.poll_timeout(), Some(secs(13)));
+    conn.handle_timeout(secs(13));
+    assert_eq!(conn.next_event().err(), Some(Error::PongTimeout));
+}
+
+/// Polling or not in between changes nothing: a change counts from the
+/// latest time given before it.
+#[test]
+fn polling_does_not_change_the_outcome() {
+    for poll in [false, true] {
+        let mut conn = common::open_server(Config::new());
+        conn.handle_timeout(secs(3));
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        take_output(&mut conn);
+        if poll {
+            assert_eq!(conn.poll_timeout(), Some(secs(13)));
+        }
+        conn.handle_timeout(secs(13));
+        let events = drain_events(&mut conn).unwrap();
+        assert_eq!(events.len(), 1, "poll {poll}: {events:?}");
+        assert!(events[0].contains("1006"));
+    }
 }

@@ -8,6 +8,11 @@
 //! is compared with its masks removed, since its masking keys are random.
 //! Failures of all cases are collected and reported together.
 //!
+//! A case with `time:` or `poll-timeout:` lines (the timers, `timers.vectors`)
+//! runs its actions, input, `handle_timeout` and `poll_timeout` calls in file
+//! order; its split points fall only inside each run of input between two
+//! such steps.
+//!
 //! Cases about permessage-deflate (RFC 7692: the file `deflate.vectors`, or
 //! any case with a `deflate*` config key) need the `deflate` feature; built
 //! without it, the runner parses them and skips them with a note.
@@ -17,10 +22,11 @@ mod common;
 use common::random_cuts;
 use std::fmt::{self, Write as _};
 use std::path::Path;
+use std::time::Duration;
 
 use hybi::{
     Accept, AcceptKey, ClientRequest, CloseCode, Config, Connection, Error, Event, MessageKind,
-    Reject, Role, SeededRandom, State,
+    Reject, Role, SeededRandom, State, Time,
 };
 
 /// The request a server is opened with for `start: open` (RFC 6455 §1.2).
@@ -232,6 +238,11 @@ impl ErrorSpec {
                 variant: format!("{e:?}"),
                 code: None,
             },
+            Error::PongTimeout => Self {
+                kind: "pong-timeout",
+                variant: String::new(),
+                code: error.close_code().map(|c| c.0),
+            },
             other => Self {
                 kind: "unknown",
                 variant: format!("{other:?}"),
@@ -257,14 +268,27 @@ impl ErrorSpec {
                     Some(parse_num(code)?)
                 },
             })),
-            _ => Err("expected `none`, or `protocol|handshake <Variant> <code|status|->`".into()),
+            ["pong-timeout", code] => Ok(Some(Self {
+                kind: "pong-timeout",
+                variant: String::new(),
+                code: Some(parse_num(code)?),
+            })),
+            _ => Err(
+                "expected `none`, `protocol|handshake <Variant> <code|status|->` \
+                      or `pong-timeout <code>`"
+                    .into(),
+            ),
         }
     }
 }
 
 impl fmt::Display for ErrorSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} ", self.kind, self.variant)?;
+        f.write_str(self.kind)?;
+        if !self.variant.is_empty() {
+            write!(f, " {}", self.variant)?;
+        }
+        f.write_str(" ")?;
         match self.code {
             Some(code) => write!(f, "{code}"),
             None => f.write_str("-"),
@@ -272,7 +296,8 @@ impl fmt::Display for ErrorSpec {
     }
 }
 
-/// A command run after the start, before any input.
+/// A command: run after the start, before any input, or, in a case with
+/// steps, where its line stands.
 #[derive(Clone, Debug)]
 enum Action {
     SendText(Vec<u8>),
@@ -354,6 +379,24 @@ impl ActionSpec {
     }
 }
 
+/// One thing done to the connection. A case's steps are kept in file order;
+/// [`plan`] puts them in the order they run.
+#[derive(Clone, Debug)]
+enum Step {
+    /// `action:`.
+    Action(ActionSpec),
+    /// `input:` / `input-text:` bytes; once planned, a run of bytes fed
+    /// between two other steps (the built 101 included).
+    Input(Vec<u8>),
+    /// `response: accept`: where the built 101 is fed, in a case with steps.
+    Response,
+    /// `time: MS`: `handle_timeout(Time::from_millis(MS))`.
+    Time(u64),
+    /// `poll-timeout:`: record `poll_timeout()` (the expected values are in
+    /// [`Case::polls`], in order).
+    Poll,
+}
+
 /// One test case.
 #[derive(Clone, Debug)]
 struct Case {
@@ -374,8 +417,16 @@ struct Case {
     response: bool,
     response_omit: Vec<String>,
     response_headers: Vec<String>,
-    actions: Vec<ActionSpec>,
-    input: Vec<u8>,
+    /// Server: leave the request unanswered (`answer: none`).
+    unanswered: bool,
+    /// Actions, input, the 101's place, time and poll steps, in file order.
+    steps: Vec<Step>,
+    /// The case has `time:` or `poll-timeout:` lines: its steps run in file
+    /// order (otherwise all actions run first, then all input is fed).
+    stepped: bool,
+    /// The expected `poll_timeout()` of each `poll-timeout:` line, in
+    /// milliseconds since the origin (`None`: no deadline).
+    polls: Vec<Option<u128>>,
     splits: Vec<usize>,
     eof: Option<bool>,
     events: Vec<Ev>,
@@ -404,8 +455,10 @@ impl Case {
             response: false,
             response_omit: Vec::new(),
             response_headers: Vec::new(),
-            actions: Vec::new(),
-            input: Vec::new(),
+            unanswered: false,
+            steps: Vec::new(),
+            stepped: false,
+            polls: Vec::new(),
             splits: Vec::new(),
             eof: None,
             events: Vec::new(),
@@ -475,6 +528,7 @@ impl Case {
                     return Err("the only response is `accept`".into());
                 }
                 self.response = true;
+                self.steps.push(Step::Response);
             }
             "response-omit" => self.response_omit.push(single()?.to_string()),
             "response-header" => {
@@ -482,9 +536,27 @@ impl Case {
                     .map_err(|_| "response-header is not UTF-8")?;
                 self.response_headers.push(line);
             }
-            "action" => self.actions.push(ActionSpec::parse(&tokens)?),
-            "input" => self.input.extend(parse_hex(&tokens)?),
-            "input-text" => self.input.extend(unescape(raw_value(raw))?),
+            "answer" => {
+                if single()? != "none" {
+                    return Err("the only answer is `none`".into());
+                }
+                self.unanswered = true;
+            }
+            "action" => self.steps.push(Step::Action(ActionSpec::parse(&tokens)?)),
+            "input" => self.steps.push(Step::Input(parse_hex(&tokens)?)),
+            "input-text" => self.steps.push(Step::Input(unescape(raw_value(raw))?)),
+            "time" => {
+                self.steps.push(Step::Time(parse_num(single()?)?));
+                self.stepped = true;
+            }
+            "poll-timeout" => {
+                self.polls.push(match single()? {
+                    "none" => None,
+                    ms => Some(parse_num(ms)?),
+                });
+                self.steps.push(Step::Poll);
+                self.stepped = true;
+            }
             "split" => {
                 for t in &tokens {
                     self.splits.push(parse_num(t)?);
@@ -532,11 +604,19 @@ impl Case {
         }
         let server_keys = self.accept_protocol.is_some()
             || self.reject.is_some()
+            || self.unanswered
             || self.output_status.is_some()
             || !self.output_headers.is_empty()
             || !self.output_headers_absent.is_empty();
         if server_keys && role != Role::Server {
-            return Err("accept-protocol, reject and output-status/-header are server keys".into());
+            return Err(
+                "accept-protocol, reject, answer and output-status/-header are server keys".into(),
+            );
+        }
+        if self.unanswered && (self.reject.is_some() || self.accept_protocol.is_some()) {
+            return Err(
+                "`answer: none` leaves the request unanswered: no reject or accept-protocol".into(),
+            );
         }
         if self.output_status.is_none()
             && (!self.output_headers.is_empty() || !self.output_headers_absent.is_empty())
@@ -556,6 +636,13 @@ fn apply_config(config: Config, name: &str, value: &str) -> Result<Config, Strin
             .parse::<usize>()
             .map_err(|_| format!("bad number `{value}`"))
     };
+    // A timer in milliseconds; 0 turns it off.
+    let ms = || {
+        value
+            .parse::<u64>()
+            .map(|ms| (ms > 0).then(|| Duration::from_millis(ms)))
+            .map_err(|_| format!("bad number of milliseconds `{value}`"))
+    };
     Ok(match name {
         "max_frame_size" => config.max_frame_size(n()?),
         "max_message_size" => config.max_message_size(n()?),
@@ -565,6 +652,10 @@ fn apply_config(config: Config, name: &str, value: &str) -> Result<Config, Strin
         "max_headers" => config.max_headers(n()?),
         "read_buf_size" => config.read_buf_size(n()?),
         "buffer_high_water" => config.buffer_high_water(n()?),
+        "keepalive_interval_ms" => config.keepalive_interval(ms()?),
+        "pong_timeout_ms" => config.pong_timeout(ms()?),
+        "close_timeout_ms" => config.close_timeout(ms()?),
+        "handshake_timeout_ms" => config.handshake_timeout(ms()?),
         "auto_pong" => config.auto_pong(match value {
             "true" => true,
             "false" => false,
@@ -847,6 +938,8 @@ struct Transcript {
     frames: Vec<u8>,
     state: State,
     close_expected: bool,
+    /// What each `poll-timeout` step saw, in milliseconds since the origin.
+    polls: Vec<Option<u128>>,
 }
 
 /// The 101 a server sends for `key`, without the standard lines named in
@@ -881,12 +974,12 @@ fn request_key(request: &[u8]) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("no key in the client request {text:?}"))
 }
 
-/// A connection in the case's start state, after its actions, and the bytes
-/// to feed it (for a client with `response: accept`, the 101 comes first).
+/// A connection in the case's start state, and the 101 to feed it (for a
+/// client with `response: accept`; otherwise empty).
 fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
     let config = case_config(case);
-    let mut stream = Vec::new();
-    let mut conn = match case.role() {
+    let mut response = Vec::new();
+    let conn = match case.role() {
         Role::Server => {
             let mut conn = Connection::server(config);
             if case.start() == Start::Open {
@@ -924,7 +1017,7 @@ fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
                         other => return Err(format!("opening the client: {other:?}")),
                     }
                 }
-                Start::Handshake if case.response => stream.extend(build_response(
+                Start::Handshake if case.response => response.extend(build_response(
                     &key,
                     &case.response_omit,
                     &case.response_headers,
@@ -946,11 +1039,70 @@ fn connect(case: &Case, seed: u64) -> Result<(Connection, Vec<u8>), String> {
     if case.start() == Start::Open && case.deflate.is_some() && conn.deflate().is_none() {
         return Err("the open handshake did not agree on permessage-deflate".into());
     }
-    for action in &case.actions {
-        action.apply(&mut conn)?;
+    Ok((conn, response))
+}
+
+/// The case's steps in the order they run, with `response` (the built 101,
+/// possibly empty) in its place and adjacent input joined into runs. A case
+/// without time or poll steps runs its actions first, then feeds the 101
+/// and all its input as one run.
+fn plan(case: &Case, response: Vec<u8>) -> Vec<Step> {
+    if !case.stepped {
+        let mut stream = response;
+        let mut steps = Vec::new();
+        for step in &case.steps {
+            match step {
+                Step::Input(bytes) => stream.extend_from_slice(bytes),
+                Step::Action(_) => steps.push(step.clone()),
+                Step::Response | Step::Time(_) | Step::Poll => {}
+            }
+        }
+        steps.push(Step::Input(stream));
+        return steps;
     }
-    stream.extend_from_slice(&case.input);
-    Ok((conn, stream))
+    let mut steps: Vec<Step> = Vec::new();
+    for step in &case.steps {
+        let bytes = match step {
+            Step::Input(bytes) => bytes.as_slice(),
+            Step::Response => response.as_slice(),
+            other => {
+                steps.push(other.clone());
+                continue;
+            }
+        };
+        match steps.last_mut() {
+            Some(Step::Input(run)) => run.extend_from_slice(bytes),
+            _ => steps.push(Step::Input(bytes.to_vec())),
+        }
+    }
+    steps
+}
+
+/// The length of the fed stream: every input run of `steps`, end to end.
+fn stream_len(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Input(bytes) => bytes.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Feeds `bytes` through `receive`, or through `read_buf` + `commit`.
+fn feed(conn: &mut Connection, bytes: &[u8], use_receive: bool) {
+    if use_receive {
+        conn.receive(bytes);
+        return;
+    }
+    let mut fed = 0;
+    while fed < bytes.len() {
+        let buf = conn.read_buf();
+        let n = buf.len().min(bytes.len() - fed);
+        buf[..n].copy_from_slice(&bytes[fed..fed + n]);
+        conn.commit(n);
+        fed += n;
+    }
 }
 
 /// Drains events (answering a handshake request as the case says), then the
@@ -978,7 +1130,7 @@ fn drain(
                 continue;
             }
         };
-        let answer = matches!(ev, Ev::Request { .. });
+        let answer = matches!(ev, Ev::Request { .. }) && !case.unanswered;
         events.push(ev);
         if answer {
             let result = match &case.reject {
@@ -1000,37 +1152,55 @@ fn drain(
     Ok(())
 }
 
-/// Runs `case` with its input cut at `cuts`, the client masking with `seed`.
+/// Runs `case` with its input cut at `cuts` (offsets into the fed stream; the
+/// ends of its input runs are always cuts), the client masking with `seed`.
 fn run(case: &Case, cuts: &[usize], seed: u64) -> Result<Transcript, String> {
-    let (mut conn, stream) = connect(case, seed)?;
+    let (mut conn, response) = connect(case, seed)?;
     let mut events = Vec::new();
     let mut error = None;
     let mut output = Vec::new();
-    let mut start = 0;
-    let ends = cuts
-        .iter()
-        .copied()
-        .filter(|&c| c > 0 && c < stream.len())
-        .chain([stream.len()]);
-    for (piece, end) in ends.enumerate() {
-        if end > start {
-            let bytes = &stream[start..end];
-            // Alternate the two input doors.
-            if piece % 2 == 0 {
-                conn.receive(bytes);
-            } else {
-                let mut fed = 0;
-                while fed < bytes.len() {
-                    let buf = conn.read_buf();
-                    let n = buf.len().min(bytes.len() - fed);
-                    buf[..n].copy_from_slice(&bytes[fed..fed + n]);
-                    conn.commit(n);
-                    fed += n;
+    let mut polls = Vec::new();
+    // Where the next input run starts in the fed stream, and how many
+    // pieces were cut so far (they alternate the two input doors).
+    let mut offset = 0;
+    let mut piece = 0;
+    for step in plan(case, response) {
+        match step {
+            Step::Action(action) => {
+                action.apply(&mut conn)?;
+                if case.stepped {
+                    drain(&mut conn, case, &mut events, &mut error, &mut output)?;
                 }
             }
-            start = end;
+            Step::Input(bytes) => {
+                let run_end = offset + bytes.len();
+                let ends = cuts
+                    .iter()
+                    .copied()
+                    .filter(|&c| c > offset && c < run_end)
+                    .chain([run_end]);
+                let mut start = offset;
+                for end in ends {
+                    if end > start {
+                        feed(
+                            &mut conn,
+                            &bytes[start - offset..end - offset],
+                            piece % 2 == 0,
+                        );
+                        start = end;
+                    }
+                    piece += 1;
+                    drain(&mut conn, case, &mut events, &mut error, &mut output)?;
+                }
+                offset = run_end;
+            }
+            Step::Time(ms) => {
+                conn.handle_timeout(Time::from_millis(ms));
+                drain(&mut conn, case, &mut events, &mut error, &mut output)?;
+            }
+            Step::Poll => polls.push(conn.poll_timeout().map(|t| t.since_origin().as_millis())),
+            Step::Response => unreachable!("`plan` puts the 101 into an input run"),
         }
-        drain(&mut conn, case, &mut events, &mut error, &mut output)?;
     }
     if case.eof == Some(true) {
         conn.receive_eof();
@@ -1050,6 +1220,7 @@ fn run(case: &Case, cuts: &[usize], seed: u64) -> Result<Transcript, String> {
         frames,
         state: conn.state(),
         close_expected: conn.close_expected(),
+        polls,
     })
 }
 
@@ -1215,7 +1386,24 @@ fn differences(expected: &Transcript, got: &Transcript) -> String {
             expected.close_expected, got.close_expected
         );
     }
+    if expected.polls != got.polls {
+        let _ = write!(
+            out,
+            "\n  poll-timeout: expected {}, got {}",
+            show_polls(&expected.polls),
+            show_polls(&got.polls)
+        );
+    }
     out
+}
+
+/// `poll-timeout` values as the vectors write them.
+fn show_polls(polls: &[Option<u128>]) -> String {
+    let shown: Vec<String> = polls
+        .iter()
+        .map(|p| p.map_or("none".into(), |ms| ms.to_string()))
+        .collect();
+    format!("[{}]", shown.join(", "))
 }
 
 /// Compares a transcript with what the case expects.
@@ -1306,6 +1494,14 @@ fn check_expected(case: &Case, t: &Transcript) -> String {
             t.close_expected
         );
     }
+    if case.polls != t.polls {
+        let _ = write!(
+            out,
+            "\n  poll-timeout (in step order): expected {}, got {}",
+            show_polls(&case.polls),
+            show_polls(&t.polls)
+        );
+    }
     out
 }
 
@@ -1319,7 +1515,7 @@ fn run_case(case: &Case) -> Option<String> {
     // The stream length is the same for every seed (the 101's accept value
     // has a fixed length), so cut points can be computed once.
     let len = match connect(case, 1) {
-        Ok((_, stream)) => stream.len(),
+        Ok((_, response)) => stream_len(&plan(case, response)),
         Err(e) => return Some(format!("\n  {e}")),
     };
     let mut splits: Vec<(String, Vec<usize>)> =
