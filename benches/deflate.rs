@@ -2,7 +2,8 @@
 //! (about 200 B ticker updates and 16 KiB order-book snapshots), with and
 //! without context takeover, each beside the floor: zlib-rs inflating or
 //! deflating the same bytes alone (sync flush, the tail handled by hand,
-//! no framing). hybi's overhead is its time over the floor's.
+//! no framing; receiving, the UTF-8 check every text message needs).
+//! hybi's overhead is its time over the floor's.
 //!
 //! `cargo bench --features deflate --bench deflate`
 
@@ -204,7 +205,11 @@ fn receive(c: &mut Criterion) {
                             let before = inf.total_out();
                             inf.decompress(p, &mut out, InflateFlush::SyncFlush)
                                 .unwrap();
-                            got += inf.total_out() - before;
+                            let n = (inf.total_out() - before) as usize;
+                            // Text must be UTF-8 (RFC 6455 §8.1): the
+                            // fastest possible receiver checks it too.
+                            assert!(simdutf8::basic::from_utf8(&out[..n]).is_ok());
+                            got += n as u64;
                         }
                         assert_eq!(got, w.plain_bytes);
                     });
