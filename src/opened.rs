@@ -61,7 +61,7 @@ impl Connection {
     /// the operating system.
     ///
     /// # Errors
-    /// [`Error::Random`] if the OS random source fails.
+    /// [`Error::Random`](crate::Error::Random) if the OS random source fails.
     #[cfg(feature = "std")]
     pub fn client_opened(config: Config, negotiated: Negotiated) -> Result<Self, crate::Error> {
         let rng = crate::rng::ChaChaRandom::from_os()?;
