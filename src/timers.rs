@@ -157,6 +157,15 @@ impl Connection {
             })
         });
         timers.now = timers.now.max(now);
+        // Bytes arrived since the last call: the peer is alive now, so
+        // the keep-alive interval starts again from now. (`poll_timeout`
+        // leaves this flag alone: the deadline it reports is then early,
+        // and the wake-up finds nothing to do.)
+        let mut life = self.life.get();
+        if core::mem::take(&mut life.heard) {
+            timers.keepalive = None;
+            self.life.set(life);
+        }
         self.settle_timers();
         let Some(t) = self.timers.as_deref_mut() else {
             return;
@@ -203,9 +212,6 @@ impl Connection {
         };
         let config = self.rx.config;
         let mut life = self.life.get();
-        if core::mem::take(&mut life.heard) {
-            t.keepalive = None;
-        }
         if core::mem::take(&mut life.ponged) {
             t.pong = None;
         }

@@ -549,3 +549,91 @@ fn a_client_keeps_to_its_offer_when_the_answer_is_silent() {
         }
     }
 }
+
+/// A compressed message of exactly `chunk_threshold` bytes arrives whole,
+/// and one of twice that in two chunks with no empty third, as the same
+/// messages do uncompressed (found in review).
+#[test]
+fn compressed_messages_at_the_threshold_chunk_like_plain_ones() {
+    let threshold = 1000;
+    for plain in [false, true] {
+        let client = if plain {
+            Config::new()
+        } else {
+            Config::new().deflate(DeflateConfig::new())
+        };
+        let server = Config::new()
+            .deflate(DeflateConfig::new())
+            .chunk_threshold(threshold);
+        let mut pair = Pair::connected(client, server);
+        pair.client.send_binary(&vec![7u8; threshold]).unwrap();
+        pair.client.send_binary(&vec![8u8; 2 * threshold]).unwrap();
+        pair.drive();
+        assert_eq!(
+            summary(&pair.server_events),
+            summary(&[
+                Ev::Binary(vec![7u8; threshold]),
+                Ev::BinaryChunk(vec![8u8; threshold], false),
+                Ev::BinaryChunk(vec![8u8; threshold], true),
+            ]),
+            "plain {plain}"
+        );
+    }
+}
+
+/// An RSV1 message with no payload at all is not DEFLATE (the appended
+/// tail alone leaves the stream inside a stored block's header, which
+/// would break every later message): 1007 at once. An empty message is
+/// sent as `00` (found in review).
+#[test]
+fn an_empty_compressed_payload_is_invalid_data() {
+    fails_with(
+        &mask_frame(&[0xc1, 0x00]),
+        ProtocolError::InvalidCompressedData,
+    );
+    let mut pair = deflate_pair(DeflateConfig::new().threshold(0), DeflateConfig::new());
+    pair.client.send_text("first").unwrap();
+    pair.client
+        .send_fragment(MessageKind::Text, b"", false)
+        .unwrap();
+    pair.client
+        .send_fragment(MessageKind::Text, b"", true)
+        .unwrap();
+    pair.client.send_text("after").unwrap();
+    pair.drive();
+    assert_eq!(pair.server_error, None);
+    assert_eq!(
+        pair.server_events,
+        [
+            Ev::Text("first".into()),
+            Ev::Text(String::new()),
+            Ev::Text("after".into())
+        ]
+    );
+}
+
+/// Parameters built by hand for an opened connection cannot make the
+/// decompressor panic: window bits above 15 are read as 15 (found in
+/// review).
+#[test]
+fn hand_built_parameters_out_of_range_do_not_panic() {
+    let params = DeflateParams {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: Some(40),
+        client_max_window_bits: Some(16),
+    };
+    let negotiated = hybi::Negotiated {
+        deflate: Some(params),
+    };
+    let mut server = Connection::server_opened(Config::new(), negotiated);
+    server.receive(&mask_frame(&[
+        0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00,
+    ]));
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(Event::Text("Hello")))
+    ));
+    server.send_text(&"hello ".repeat(50)).unwrap();
+    assert_eq!(server.transmit()[0], 0xc1);
+}

@@ -118,9 +118,9 @@ fn a_finished_handshake_moves_on_to_keep_alive() {
     conn.accept(hybi::Accept::new()).unwrap();
     take_output(&mut conn);
     conn.handle_timeout(secs(3));
-    // The handshake deadline (10 s) is gone; keep-alive counts from the
-    // latest time given before the handshake finished (0 s).
-    assert_eq!(conn.poll_timeout(), Some(secs(20)));
+    // The handshake deadline (10 s) is gone; the request's bytes count
+    // as heard at the call after them (3 s): keep-alive is due at 23 s.
+    assert_eq!(conn.poll_timeout(), Some(secs(23)));
 }
 
 #[test]
@@ -137,10 +137,9 @@ fn a_ping_goes_out_after_the_interval_and_a_pong_clears_its_deadline() {
     conn.receive(&client_frame(true, Opcode::Pong, b""));
     assert_eq!(drain_events(&mut conn).unwrap().len(), 1);
     conn.handle_timeout(secs(25));
-    // The Pong came after 20 s, the latest time given before it: the next
-    // Ping is due 20 s after that.
-    assert_eq!(conn.poll_timeout(), Some(secs(40)));
-    conn.handle_timeout(secs(40));
+    // The Pong was heard at 25 s: the next Ping is due 20 s after that.
+    assert_eq!(conn.poll_timeout(), Some(secs(45)));
+    conn.handle_timeout(secs(45));
     assert_eq!(take_output(&mut conn), [0x89, 0x00]);
     assert_eq!(conn.state(), State::Open);
 }
@@ -158,13 +157,13 @@ fn traffic_postpones_the_ping() {
             conn.transmit().is_empty(),
             "no ping while the peer talks ({t} s)"
         );
-        // The bytes came after the latest time given before them (t - 1 s).
-        assert_eq!(conn.poll_timeout(), Some(secs(t + 4)));
+        // Heard at the call after the bytes: 5 s from then.
+        assert_eq!(conn.poll_timeout(), Some(secs(t + 5)));
     }
     // What we send does not count: the peer may be gone.
     conn.send_text("hello?").unwrap();
     take_output(&mut conn);
-    conn.handle_timeout(secs(24));
+    conn.handle_timeout(secs(25));
     assert_eq!(take_output(&mut conn), [0x89, 0x00]);
 }
 
@@ -304,5 +303,31 @@ fn polling_does_not_change_the_outcome() {
         let events = drain_events(&mut conn).unwrap();
         assert_eq!(events.len(), 1, "poll {poll}: {events:?}");
         assert!(events[0].contains("1006"));
+    }
+}
+
+/// Traffic keeps the Ping away even for a caller that only wakes at the
+/// deadlines `poll_timeout` gives and polls after every read: the wake-up
+/// finds the bytes and moves the deadline on instead of pinging.
+#[test]
+fn a_caller_that_only_wakes_at_deadlines_sees_no_ping_while_traffic_flows() {
+    let mut conn =
+        common::open_server(Config::new().keepalive_interval(Some(Duration::from_secs(5))));
+    conn.handle_timeout(secs(0));
+    let mut wake = conn.poll_timeout().unwrap();
+    for t in 1..=30 {
+        conn.receive(&client_frame(true, Opcode::Text, b"tick"));
+        drain_events(&mut conn).unwrap();
+        let next = conn.poll_timeout().unwrap();
+        assert!(next >= wake, "deadlines never move earlier");
+        wake = next;
+        if wake <= secs(t) {
+            conn.handle_timeout(secs(t));
+            assert!(
+                conn.transmit().is_empty(),
+                "no ping at {t} s: the peer talks"
+            );
+            wake = conn.poll_timeout().unwrap();
+        }
     }
 }

@@ -20,7 +20,7 @@ import os
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "criterion")
-ORDER = ["hybi", "hybi-receive", "yawc", "zlib-rs", "zlib-rs-new"]
+ORDER = ["hybi", "hybi-kept", "hybi-receive", "yawc", "zlib-rs", "zlib-rs-new"]
 GROUPS = [
     "deflate_server_rx_takeover",
     "deflate_server_rx_no_takeover",

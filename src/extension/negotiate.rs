@@ -379,14 +379,15 @@ impl DeflateParams {
     }
 
     /// Our decompressor's window: the peer's, at least 9 (a larger window
-    /// reads a smaller one's stream).
+    /// reads a smaller one's stream) and at most 15 (parameters built by
+    /// hand for `Connection::server_opened` may say more).
     pub(crate) fn inflate_bits(&self, server: bool) -> u8 {
         let bits = if server {
             self.client_window_bits()
         } else {
             self.server_window_bits()
         };
-        bits.max(MIN_DEFLATE_BITS)
+        clamp(bits, MIN_DEFLATE_BITS, 15)
     }
 
     /// Whether our compressor resets after each message.

@@ -15,7 +15,7 @@
 //! After either, the stream carries RFC 6455 frames, masking included:
 //! start the connection with [`Connection::server_opened`] and the
 //! answer's [`Negotiated`] (or [`Connection::client_opened`] on a client,
-//! after [`check_connect_response`] or [`check_upgrade_response`]).
+//! after [`check_connect_response`]).
 //!
 //! [`Connection::server_opened`]: crate::Connection::server_opened
 //! [`Connection::client_opened`]: crate::Connection::client_opened

@@ -32,6 +32,10 @@ pub(crate) struct InflateProgress {
     delivered: u64,
     /// The message is being delivered as chunks.
     chunking: bool,
+    /// End of the chunk handed out last (given back at the next call).
+    chunk_end: usize,
+    /// Compressed payload bytes fed so far (an empty one is not DEFLATE).
+    fed: u64,
 }
 
 /// What the inflate phase did with the input it had.
@@ -96,9 +100,11 @@ impl RxCore {
         };
         match release {
             Release::Chunk if progress.active => {
-                progress.delivered += progress.valid as u64;
-                inflater.consume(progress.valid);
-                progress.valid = 0;
+                let end = progress.chunk_end;
+                progress.delivered += end as u64;
+                inflater.consume(end);
+                progress.valid -= end;
+                progress.chunk_end = 0;
             }
             Release::Message => {
                 inflater.filled = 0;
@@ -141,30 +147,45 @@ impl RxCore {
             let max = self.config.get_max_message_size() as u64;
             let threshold = self.config.get_chunk_threshold();
             let Some((inflater, progress)) = self.inflate.as_deref_mut() else {
-                return Ok(Flow::NextHeader);
+                // Cannot happen (the inflater lives as long as the
+                // agreement); fail rather than spin.
+                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
             };
             let produced = progress.delivered + inflater.filled as u64;
             let limit_left = usize::try_from(max.saturating_sub(produced)).unwrap_or(usize::MAX);
-            // A chunk is due once `chunk_threshold` bytes wait (whole
-            // characters of them for text): boundaries then depend only on
-            // the inflated bytes, not on how the input was split. Only an
-            // incomplete character (less than 4 bytes) may go past it.
-            let mut chunk_room = threshold.saturating_sub(inflater.filled);
+            // A chunk is due once more than `chunk_threshold` bytes wait,
+            // as for an uncompressed message (one of exactly the threshold
+            // arrives whole): it is the first `chunk_threshold` of them,
+            // cut back to a character boundary for text, and boundaries
+            // depend only on the inflated bytes, not on how the input was
+            // split. Only an incomplete character may wait past it.
+            let over = threshold.saturating_add(1);
+            let mut chunk_room = over.saturating_sub(inflater.filled);
             if chunk_room == 0 {
-                if progress.valid > 0 {
+                let text = frame.kind == MessageKind::Text;
+                let end = chunk_end(&inflater.out[..progress.valid], threshold, text);
+                if end > 0 {
                     progress.chunking = true;
+                    progress.chunk_end = end;
                     self.phase = super::Phase::Inflate(frame);
                     self.release = Release::Chunk;
                     return Ok(Flow::Ready(Ready::Inflated {
                         kind: frame.kind,
-                        end: progress.valid,
+                        end,
                         chunk: Some(false),
                     }));
                 }
-                chunk_room = 4usize.saturating_sub(inflater.filled).max(1);
+                chunk_room = 4usize
+                    .saturating_sub(inflater.filled - progress.valid)
+                    .max(1);
             }
             let room = limit_left.min(chunk_room);
             let feeding_tail = payload_done && frame.fin;
+            if feeding_tail && progress.fed == 0 {
+                // No compressed byte at all: the appended tail alone is no
+                // DEFLATE stream (an empty message is at least `00`).
+                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+            }
             let input: &[u8] = if feeding_tail {
                 &TAIL[usize::from(progress.tail)..]
             } else {
@@ -207,6 +228,7 @@ impl RxCore {
             } else {
                 self.pos += consumed;
                 frame.pending -= consumed;
+                progress.fed += consumed as u64;
             }
             self.msg_start = self.pos;
             self.msg_end = self.pos;
@@ -223,7 +245,9 @@ impl RxCore {
             } else {
                 progress.valid = inflater.filled;
             }
-            if complete {
+            // More than a chunk's worth left at the end goes out as a chunk
+            // first (the next turn), as for an uncompressed message.
+            if complete && inflater.filled <= threshold {
                 self.phase = super::Phase::Header;
                 self.asm.finish();
                 self.release = Release::Message;
@@ -234,10 +258,34 @@ impl RxCore {
                 }));
             }
             // A full room means a chunk is due: the next turn hands it out.
-            if payload_done && !frame.fin && !full {
+            if payload_done && !frame.fin && !full && inflater.filled <= threshold {
                 self.phase = super::Phase::Header;
                 return Ok(Flow::NextHeader);
             }
         }
     }
+}
+
+/// Where a chunk of at most `threshold` bytes of `valid` (validated) output
+/// ends: at `threshold`, for text moved back to a character boundary
+/// (UTF-8 continuation bytes are `10xxxxxx`) or, when that leaves nothing,
+/// after the first character.
+fn chunk_end(valid: &[u8], threshold: usize, text: bool) -> usize {
+    if valid.len() <= threshold {
+        return valid.len();
+    }
+    if !text {
+        return threshold;
+    }
+    let mut end = threshold;
+    while end > 0 && valid[end] & 0xc0 == 0x80 {
+        end -= 1;
+    }
+    if end == 0 {
+        end = 1;
+        while end < valid.len() && valid[end] & 0xc0 == 0x80 {
+            end += 1;
+        }
+    }
+    end
 }

@@ -21,13 +21,15 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
 Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
 
 /// hybi's deflate policy: its defaults, without context takeover both ways
-/// unless `takeover`.
+/// unless `takeover`; `kept`: zlib's state kept and reset between messages
+/// (`release_between_messages(false)`) instead of freed.
 #[must_use]
-pub fn config(takeover: bool) -> hybi::Config {
+pub fn config(takeover: bool, kept: bool) -> hybi::Config {
     hybi::Config::new().deflate(
         hybi::DeflateConfig::new()
             .own_no_context_takeover(!takeover)
-            .peer_no_context_takeover(!takeover),
+            .peer_no_context_takeover(!takeover)
+            .release_between_messages(!kept),
     )
 }
 
@@ -38,7 +40,16 @@ pub fn config(takeover: bool) -> hybi::Config {
 /// If the handshake fails or does not agree permessage-deflate.
 #[must_use]
 pub fn server(takeover: bool) -> (hybi::Connection, String) {
-    let mut conn = hybi::Connection::server(config(takeover));
+    server_with(takeover, false)
+}
+
+/// [`server`] with zlib's state `kept` between messages.
+///
+/// # Panics
+/// As [`server`].
+#[must_use]
+pub fn server_with(takeover: bool, kept: bool) -> (hybi::Connection, String) {
+    let mut conn = hybi::Connection::server(config(takeover, kept));
     conn.receive(REQUEST);
     assert!(matches!(
         conn.next_event(),
@@ -69,6 +80,7 @@ pub fn server(takeover: bool) -> (hybi::Connection, String) {
 pub struct HybiRx {
     conn: hybi::Connection,
     takeover: bool,
+    kept: bool,
     wire: Wire,
     fused: bool,
 }
@@ -80,9 +92,18 @@ impl HybiRx {
         Self {
             conn: server(s.takeover).0,
             takeover: s.takeover,
+            kept: false,
             wire: Wire::new(Rc::clone(&s.wire)),
             fused,
         }
+    }
+
+    /// With zlib's state kept and reset between messages.
+    #[must_use]
+    pub fn kept(mut self) -> Self {
+        self.kept = true;
+        self.conn = server_with(self.takeover, true).0;
+        self
     }
 
     fn pass(&mut self, mut check: Option<Check<'_>>) -> Totals {
@@ -112,7 +133,7 @@ impl HybiRx {
 
 impl Driver for HybiRx {
     fn prepare(&mut self) {
-        self.conn = server(self.takeover).0;
+        self.conn = server_with(self.takeover, self.kept).0;
         self.wire.reset();
     }
     fn run(&mut self) -> Totals {
@@ -132,6 +153,7 @@ impl Receiver for HybiRx {
 pub struct HybiTx {
     conn: hybi::Connection,
     takeover: bool,
+    kept: bool,
     messages: Rc<[String]>,
     sink: Sink,
 }
@@ -143,15 +165,24 @@ impl HybiTx {
         Self {
             conn: server(takeover).0,
             takeover,
+            kept: false,
             messages: Rc::clone(&work.messages),
             sink: Sink::new(work.plain() + 16 * work.messages.len()),
         }
+    }
+
+    /// With zlib's state kept and reset between messages.
+    #[must_use]
+    pub fn kept(mut self) -> Self {
+        self.kept = true;
+        self.conn = server_with(self.takeover, true).0;
+        self
     }
 }
 
 impl Driver for HybiTx {
     fn prepare(&mut self) {
-        self.conn = server(self.takeover).0;
+        self.conn = server_with(self.takeover, self.kept).0;
         self.sink.reset();
     }
     fn run(&mut self) -> Totals {

@@ -388,6 +388,7 @@ pub fn receivers(s: &RxInput) -> Vec<Entry> {
     add("yawc", Box::new(yawc_driver::YawcRx::new(s)));
     add("zlib-rs", Box::new(zlib_floor::FloorRx::new(s, false)));
     if !s.takeover {
+        add("hybi-kept", Box::new(hybi_driver::HybiRx::new(s, false).kept()));
         add("zlib-rs-new", Box::new(zlib_floor::FloorRx::new(s, true)));
     }
     out
@@ -431,6 +432,10 @@ pub fn senders(work: &Workload, takeover: bool) -> Vec<(Entry, usize)> {
         Box::new(zlib_floor::FloorTx::new(work, takeover, false)),
     );
     if !takeover {
+        add(
+            "hybi-kept",
+            Box::new(hybi_driver::HybiTx::new(work, takeover).kept()),
+        );
         add(
             "zlib-rs-new",
             Box::new(zlib_floor::FloorTx::new(work, takeover, true)),
