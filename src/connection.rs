@@ -325,7 +325,8 @@ impl Connection {
     /// Marks `n` bytes of [`transmit`](Self::transmit) as written.
     pub fn advance(&mut self, n: usize) {
         let tx = self.tx.get_mut();
-        tx.buf.advance(n, tx.high_water);
+        let high_water = tx.high_water();
+        tx.buf.advance(n, high_water);
     }
 
     /// Whether [`transmit`](Self::transmit) has bytes to write.

@@ -21,8 +21,10 @@ use crate::state::{Life, State};
 
 /// What an opening handshake done elsewhere agreed on, beyond RFC 6455
 /// itself.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Negotiated {
+    /// The subprotocol agreed on (`Sec-WebSocket-Protocol`), if any.
+    pub protocol: Option<alloc::string::String>,
     /// The permessage-deflate parameters, if agreed (RFC 7692); the
     /// `Sec-WebSocket-Extensions` answer, read with
     /// [`DeflateParams`](crate::DeflateParams)' rules.
@@ -35,6 +37,7 @@ impl Negotiated {
     #[must_use]
     pub const fn none() -> Self {
         Self {
+            protocol: None,
             #[cfg(feature = "deflate")]
             deflate: None,
         }
@@ -91,8 +94,8 @@ impl Connection {
     ) -> Self {
         let mut rx = RxCore::new(role, config);
         rx.handshake = None;
-        #[allow(unused_mut)]
         let mut tx = TxCore::new(role, rng, &config);
+        tx.protocol = negotiated.protocol.map(alloc::boxed::Box::new);
         #[cfg(feature = "deflate")]
         {
             rx.start_inflate(negotiated.deflate);
@@ -101,6 +104,16 @@ impl Connection {
         #[cfg(not(feature = "deflate"))]
         let _ = negotiated;
         Self::from_parts(rx, tx, Life::new(State::Open), role)
+    }
+
+    /// The subprotocol the handshake agreed on (the server's choice in
+    /// its 101 or 200, or what an opened connection was given), if any.
+    pub fn protocol(&mut self) -> Option<&str> {
+        self.tx
+            .get_mut()
+            .protocol
+            .as_deref()
+            .map(alloc::string::String::as_str)
     }
 
     pub(crate) fn from_parts(rx: RxCore, tx: TxCore, life: Life, role: Role) -> Self {

@@ -26,7 +26,13 @@ pub(crate) struct TxCore {
     pub(crate) buf: SendBuf,
     rng: Option<Box<dyn MaskSource>>,
     fragment: Option<MessageKind>,
-    pub(crate) high_water: usize,
+    /// `Config::buffer_high_water`, kept in 32 bits (saturating).
+    high_water: u32,
+    /// The subprotocol the handshake agreed on, if any. Boxed so the
+    /// field is one pointer (a `String` would add 16 bytes to every
+    /// connection for what most never use).
+    #[allow(clippy::box_collection)]
+    pub(crate) protocol: Option<Box<alloc::string::String>>,
     /// permessage-deflate: the policy (before the handshake) and, once
     /// agreed, the compressor.
     #[cfg(feature = "deflate")]
@@ -54,10 +60,21 @@ impl TxCore {
             buf: SendBuf::default(),
             rng,
             fragment: None,
-            high_water: config.get_buffer_high_water(),
+            high_water: u32::try_from(config.get_buffer_high_water()).unwrap_or(u32::MAX),
+            protocol: None,
             #[cfg(feature = "deflate")]
             deflate: crate::extension::Compression::with_policy(config.get_deflate()),
         }
+    }
+
+    /// `Config::buffer_high_water`.
+    pub(crate) fn high_water(&self) -> usize {
+        self.high_water as usize
+    }
+
+    /// Records the agreed subprotocol.
+    pub(crate) fn agree_protocol(&mut self, protocol: Option<&str>) {
+        self.protocol = protocol.map(|p| Box::new(alloc::string::String::from(p)));
     }
 
     /// Random bytes from the mask source (client only has one).
@@ -84,7 +101,7 @@ impl TxCore {
     pub(crate) fn frame_rsv(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]], rsv: u8) {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let mask = self.mask();
-        let room = self.buf.room(len + MAX_HEADER_LEN, self.high_water);
+        let room = self.buf.room(len + MAX_HEADER_LEN, self.high_water());
         let n = write_frame(room, fin, opcode, mask, parts);
         room[0] |= rsv;
         self.buf.filled(n);
@@ -142,7 +159,7 @@ impl TxCore {
     /// payload encoded, masked if need be) behind what is queued.
     pub(crate) fn append_raw(&mut self, parts: &[&[u8]]) {
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        let room = self.buf.room(len, self.high_water);
+        let room = self.buf.room(len, self.high_water());
         let mut at = 0;
         for part in parts {
             room[at..at + part.len()].copy_from_slice(part);
@@ -272,7 +289,7 @@ impl TxCore {
                 deflater.in_message = false;
             }
         }
-        deflater.shrink(self.high_water);
+        deflater.shrink(self.high_water());
         self.deflate.put_deflater(deflater);
     }
 }

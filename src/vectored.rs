@@ -123,7 +123,7 @@ impl<'c, 'p> VectoredSend<'c, 'p> {
         let tx = self.conn.tx.get_mut();
         let queued = tx.buf.pending().len();
         let from_queue = written.min(queued);
-        let high_water = tx.high_water;
+        let high_water = tx.high_water();
         let rest = written - from_queue;
         let head = &self.head[rest.min(self.head_len)..self.head_len];
         let payload = &self.payload[rest.saturating_sub(self.head_len).min(self.payload.len())..];

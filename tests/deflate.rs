@@ -625,6 +625,7 @@ fn hand_built_parameters_out_of_range_do_not_panic() {
     };
     let negotiated = hybi::Negotiated {
         deflate: Some(params),
+        ..hybi::Negotiated::none()
     };
     let mut server = Connection::server_opened(Config::new(), negotiated);
     server.receive(&mask_frame(&[

@@ -171,6 +171,7 @@ fn an_http11_answer_carries_the_accept_key_and_the_choice() {
         )
         .unwrap();
     assert_eq!(answer.status, 101);
+    assert_eq!(answer.negotiated.protocol.as_deref(), Some("chat"));
     let get = |name: &str| {
         answer
             .headers
@@ -285,7 +286,12 @@ fn an_extended_connect_client_checks_the_response() {
             &[("sec-websocket-protocol", b"chat")],
             &config,
             &offered
-        ),
+        )
+        .map(|n| n.protocol),
+        Ok(Some("chat".to_string()))
+    );
+    assert_eq!(
+        check_connect_response(200, &[], &config, &offered),
         Ok(Negotiated::none())
     );
     assert_eq!(
@@ -316,7 +322,10 @@ fn an_extended_connect_client_checks_the_response() {
 /// messages both ways, a Ping answered, a clean close.
 #[test]
 fn opened_connections_talk() {
-    let mut server = Connection::server_opened(Config::new(), Negotiated::none());
+    let mut chat = Negotiated::none();
+    chat.protocol = Some("chat".into());
+    let mut server = Connection::server_opened(Config::new(), chat);
+    assert_eq!(server.protocol(), Some("chat"));
     let mut client = Connection::client_opened_with_rng(
         Config::new(),
         Negotiated::none(),
@@ -393,4 +402,36 @@ fn permessage_deflate_through_the_helpers() {
         Ok(Some(Event::Text(t))) => assert_eq!(t, text),
         other => panic!("{other:?}"),
     }
+}
+
+/// The agreed subprotocol is reported by every connection: a server that
+/// accepted it, a client that saw it in the 101, and none without one.
+#[test]
+fn connections_report_the_agreed_subprotocol() {
+    let mut server = Connection::server(Config::new());
+    let mut client = Connection::client_with_rng(
+        hybi::ClientRequest::new("example.com", "/chat").protocols(&["chat.v2", "chat.v1"]),
+        Config::new(),
+        Box::new(SeededRandom::new(8)),
+    )
+    .unwrap();
+    let request = client.transmit().to_vec();
+    client.advance(request.len());
+    server.receive(&request);
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(Event::HandshakeRequest(_)))
+    ));
+    assert_eq!(server.protocol(), None);
+    server.accept(Accept::new().protocol("chat.v1")).unwrap();
+    assert_eq!(server.protocol(), Some("chat.v1"));
+    let response = server.transmit().to_vec();
+    client.receive(&response);
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::HandshakeResponse(_)))
+    ));
+    assert_eq!(client.protocol(), Some("chat.v1"));
+    let mut plain = common::open_server(Config::new());
+    assert_eq!(plain.protocol(), None);
 }

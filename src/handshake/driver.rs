@@ -112,7 +112,7 @@ impl RxCore {
     /// pipelined after it stays for the frame decoder.
     pub(crate) fn finish_request(&mut self, discard_rest: bool) {
         if let Some(Handshake::ServerPending { parsed, .. }) = self.handshake.as_deref() {
-            self.release = Release::Head(parsed.len);
+            self.release = Release::Head(head_len(parsed.len));
             self.release_pending();
         }
         if discard_rest {
@@ -179,7 +179,7 @@ impl RxCore {
             let end = head + have.min(want);
             let parsed = core::mem::take(parsed);
             self.handshake = Some(Box::new(Handshake::Reported(parsed)));
-            self.release = Release::Head(received.len());
+            self.release = Release::Head(head_len(received.len()));
             link.set(Input::Rejected);
             return Ok(Some(Ready::Rejected { head, end }));
         }
@@ -207,6 +207,8 @@ impl RxCore {
                 Ok(agreed) => agreed,
                 Err(e) => return Err(self.fail(e.into(), link)),
             };
+        let protocol = super::Response::new(&received[..len], &[], &parsed).protocol();
+        link.tx.borrow_mut().agree_protocol(protocol);
         #[cfg(feature = "deflate")]
         {
             self.start_inflate(agreed);
@@ -215,7 +217,7 @@ impl RxCore {
         #[cfg(not(feature = "deflate"))]
         let () = agreed;
         self.handshake = Some(Box::new(Handshake::Reported(parsed)));
-        self.release = Release::Head(len);
+        self.release = Release::Head(head_len(len));
         link.set(Input::ResponseValid);
         Ok(Some(Ready::Response(len)))
     }
@@ -227,4 +229,10 @@ impl RxCore {
             parses: self.work.parses as usize,
         }
     }
+}
+
+/// A head's length as `Release::Head` keeps it (heads are bounded by
+/// `Config::max_handshake_bytes`, a `u32`).
+fn head_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }

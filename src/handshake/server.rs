@@ -337,9 +337,13 @@ pub(crate) fn answer_accept(
         let ext = text.as_deref().unwrap_or_default().as_bytes();
         tx.buf.append(|out| write_accept(out, accept, key, ext));
         tx.deflate.agree(agreed, true);
+        tx.agree_protocol(accept.protocol);
     }
     #[cfg(not(feature = "deflate"))]
-    tx.buf.append(|out| write_accept(out, accept, key, b""));
+    {
+        tx.buf.append(|out| write_accept(out, accept, key, b""));
+        tx.agree_protocol(accept.protocol);
+    }
     Ok(())
 }
 

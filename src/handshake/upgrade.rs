@@ -261,8 +261,8 @@ impl<'a> UpgradeOffer<'a> {
         if let Some(protocol) = accept.chosen_protocol() {
             headers.push(("sec-websocket-protocol", protocol.to_string()));
         }
-        #[allow(unused_mut)]
         let mut negotiated = Negotiated::none();
+        negotiated.protocol = accept.chosen_protocol().map(ToString::to_string);
         #[cfg(feature = "deflate")]
         {
             let policy = config.get_deflate();
@@ -332,21 +332,26 @@ pub fn check_connect_response(
         return Err(HandshakeError::ConnectRefused);
     }
     let mut chosen = values(headers, "sec-websocket-protocol");
+    let mut protocol = None;
     if let Some(value) = chosen.next() {
         let value = tokens::trim(value);
-        let offered = protocols.iter().any(|p| p.as_bytes() == value);
-        if !offered || chosen.next().is_some() {
+        let offered = protocols.iter().find(|p| p.as_bytes() == value);
+        if offered.is_none() || chosen.next().is_some() {
             return Err(HandshakeError::UnexpectedProtocol);
         }
+        protocol = offered.map(|p| (*p).to_string());
     }
     #[allow(clippy::let_unit_value)]
     let agreed =
         crate::extension::check_answer(values(headers, "sec-websocket-extensions"), config)?;
     #[cfg(feature = "deflate")]
-    return Ok(Negotiated { deflate: agreed });
+    return Ok(Negotiated {
+        protocol,
+        deflate: agreed,
+    });
     #[cfg(not(feature = "deflate"))]
     {
         let () = agreed;
-        Ok(Negotiated::none())
+        Ok(Negotiated { protocol })
     }
 }

@@ -27,7 +27,7 @@ impl RxCore {
             }
             Release::Chunk => self.msg_start = self.valid,
             Release::Head(len) => {
-                self.buf.start += len;
+                self.buf.start += len as usize;
                 self.pos = self.buf.start;
                 self.msg_start = self.pos;
                 self.msg_end = self.pos;

@@ -50,7 +50,8 @@ pub(crate) enum Release {
     /// A chunk: its bytes are free, an incomplete character stays.
     Chunk,
     /// A handshake head (and body) of this many bytes.
-    Head(usize),
+    /// (32 bits: a head is at most `Config::max_handshake_bytes`.)
+    Head(u32),
 }
 
 /// An event located by indices; turned into a borrowed [`Event`] last.
