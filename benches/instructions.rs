@@ -15,7 +15,13 @@
 //! share), `send_text_16` (client side, masked), `send_text_16_server`
 //! (server side, unmasked: the difference is the cost of a masking key),
 //! `receive_fragmented_64k` (a masked 64 KiB multi-byte text message in 16
-//! fragments of 4 KiB, server side; count = messages).
+//! fragments of 4 KiB, server side; count = messages). With
+//! `--features deflate`: `send_deflate_200` (a server sending 200-byte
+//! JSON updates compressed, context takeover), `send_deflate_200_floor`
+//! (zlib-rs compressing the same messages alone), and the same without
+//! context takeover: `send_deflate_200_nct` (hybi's default, zlib's state
+//! freed per message), `send_deflate_200_kept` (kept and reset) and
+//! `send_deflate_200_nct_floor` (zlib-rs reset per message).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -69,6 +75,69 @@ fn main() {
                 conn.advance(n);
             }
         }
+        #[cfg(feature = "deflate")]
+        s if s.starts_with("send_deflate_200") => send_deflate(s, count),
         other => panic!("unknown scenario {other}"),
+    }
+}
+
+/// A JSON update of about 200 bytes, different for each `i`.
+#[cfg(feature = "deflate")]
+fn update(i: usize) -> String {
+    format!(
+        "{{\"type\":\"ticker\",\"sequence\":{},\"product_id\":\"BTC-USD\",\"price\":\"{}.{:02}\",\
+\"open_24h\":\"60112.01\",\"volume_24h\":\"{}.{:04}\",\"best_bid\":\"{}.00\",\"best_ask\":\"{}.01\",\
+\"side\":\"buy\",\"time\":\"2026-12-01T12:00:00.{:06}Z\"}}",
+        90_000_000 + i,
+        60_000 + i % 97,
+        i % 100,
+        10_000 + i % 1000,
+        i % 10_000,
+        60_000 + i % 89,
+        60_000 + i % 89,
+        (i * 7919) % 1_000_000
+    )
+}
+
+#[cfg(feature = "deflate")]
+fn send_deflate(scenario: &str, count: usize) {
+    let messages: Vec<String> = (0..2000).map(update).collect();
+    let nct = scenario.contains("nct") || scenario.contains("kept");
+    if scenario.ends_with("floor") {
+        let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
+            level: 6,
+            window_bits: -15,
+            mem_level: 8,
+            ..zlib_rs::DeflateConfig::default()
+        });
+        let mut out = vec![0u8; 4096];
+        let mut total = 0u64;
+        for i in 0..count {
+            if nct {
+                d.reset();
+            }
+            let before = d.total_out();
+            d.compress(
+                messages[i % 2000].as_bytes(),
+                &mut out,
+                zlib_rs::DeflateFlush::SyncFlush,
+            )
+            .unwrap();
+            total += d.total_out() - before;
+        }
+        assert!(total > 0);
+        return;
+    }
+    let policy = hybi::DeflateConfig::new()
+        .own_no_context_takeover(nct)
+        .peer_no_context_takeover(nct)
+        .release_between_messages(!scenario.ends_with("kept"));
+    let mut conn = hybi::testing::open_server_deflate(Config::new().deflate(policy));
+    for i in 0..count {
+        conn.send_text(&messages[i % 2000]).unwrap();
+        let out = conn.transmit();
+        assert_eq!(out[0], 0xc1);
+        let n = out.len();
+        conn.advance(n);
     }
 }
