@@ -124,7 +124,7 @@ pub fn response_with_extensions(request: &[u8], extensions: &str) -> Vec<u8> {
 #[cfg(feature = "deflate")]
 #[must_use]
 pub fn deflate_offers(value: &[u8]) -> Vec<crate::DeflateOffer> {
-    crate::extension::negotiate::offers(core::iter::once(value)).collect()
+    crate::extension::deflate_header::offers(core::iter::once(value)).collect()
 }
 
 /// A client's check of a server's answer (`value`) against `config`'s offer.
@@ -145,5 +145,5 @@ pub fn check_deflate_answer(
 #[must_use]
 pub fn parse_deflate_answer(value: &[u8]) -> Option<crate::DeflateParams> {
     let ext = crate::extension::extensions(value).next()?.ok()?;
-    crate::extension::negotiate::parse_answer(&ext).ok()
+    crate::extension::deflate_header::parse_answer(&ext).ok()
 }

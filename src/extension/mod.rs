@@ -7,12 +7,14 @@
 //! allocation, shared by the server (reading offers) and the client (reading
 //! the answer). permessage-deflate (RFC 7692), the one extension the engine
 //! implements, lives beside it: its parameters and negotiation in
-//! `negotiate.rs`, the compressor and decompressor in `codec.rs`. The
-//! framing layer knows only that RSV1 on a message's first frame means "this
+//! `negotiate.rs`, reading them from headers in `deflate_header.rs`, the
+//! compressor and decompressor in `codec.rs`. The framing layer knows only that RSV1 on a message's first frame means "this
 //! message is compressed".
 
 #[cfg(feature = "deflate")]
 pub(crate) mod codec;
+#[cfg(feature = "deflate")]
+pub(crate) mod deflate_header;
 #[cfg(feature = "deflate")]
 pub(crate) mod negotiate;
 
@@ -39,7 +41,7 @@ pub(crate) fn check_answer<'a>(
     config: &crate::Config,
 ) -> Result<Agreed, HandshakeError> {
     #[cfg(feature = "deflate")]
-    return negotiate::check_answer(values, config.get_deflate().as_ref());
+    return deflate_header::check_answer(values, config.get_deflate().as_ref());
     #[cfg(not(feature = "deflate"))]
     {
         let _ = config;

@@ -285,7 +285,7 @@ impl<'a> Request<'a> {
     /// (§5) and left out.
     #[cfg(feature = "deflate")]
     pub fn deflate_offers(&self) -> impl Iterator<Item = crate::DeflateOffer> + 'a {
-        crate::extension::negotiate::offers(
+        crate::extension::deflate_header::offers(
             self.parsed.values(self.head, "sec-websocket-extensions"),
         )
     }

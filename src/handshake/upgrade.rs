@@ -223,7 +223,7 @@ impl<'a> UpgradeOffer<'a> {
     /// out, RFC 7692 §5).
     #[cfg(feature = "deflate")]
     pub fn deflate_offers(&self) -> impl Iterator<Item = crate::DeflateOffer> + 'a {
-        crate::extension::negotiate::offers(values(self.headers, "sec-websocket-extensions"))
+        crate::extension::deflate_header::offers(values(self.headers, "sec-websocket-extensions"))
     }
 
     /// The response to send: the status and headers for `accept` (its
