@@ -81,27 +81,9 @@ fn main() {
     }
 }
 
-/// A JSON update of about 200 bytes, different for each `i`.
-#[cfg(feature = "deflate")]
-fn update(i: usize) -> String {
-    format!(
-        "{{\"type\":\"ticker\",\"sequence\":{},\"product_id\":\"BTC-USD\",\"price\":\"{}.{:02}\",\
-\"open_24h\":\"60112.01\",\"volume_24h\":\"{}.{:04}\",\"best_bid\":\"{}.00\",\"best_ask\":\"{}.01\",\
-\"side\":\"buy\",\"time\":\"2026-12-01T12:00:00.{:06}Z\"}}",
-        90_000_000 + i,
-        60_000 + i % 97,
-        i % 100,
-        10_000 + i % 1000,
-        i % 10_000,
-        60_000 + i % 89,
-        60_000 + i % 89,
-        (i * 7919) % 1_000_000
-    )
-}
-
 #[cfg(feature = "deflate")]
 fn send_deflate(scenario: &str, count: usize) {
-    let messages: Vec<String> = (0..2000).map(update).collect();
+    let messages: Vec<String> = (0..2000).map(ticker).collect();
     let nct = scenario.contains("nct") || scenario.contains("kept");
     if scenario.ends_with("floor") {
         let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {

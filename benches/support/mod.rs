@@ -114,3 +114,25 @@ pub fn memcpy(dst: &mut [u8], input: &[u8]) -> usize {
     }
     input.len()
 }
+
+/// A ticker update like an exchange feed's, about 200 bytes.
+pub fn ticker(i: usize) -> String {
+    format!(
+        "{{\"type\":\"ticker\",\"sequence\":{},\"product_id\":\"BTC-USD\",\"price\":\"{}.{:02}\",\
+\"open_24h\":\"60112.01\",\"volume_24h\":\"{}.{:04}\",\"best_bid\":\"{}.00\",\"best_ask\":\"{}.01\",\
+\"side\":\"{}\",\"time\":\"2026-12-01T12:{:02}:{:02}.{:06}Z\",\"trade_id\":{},\"last_size\":\"0.00{}\"}}",
+        90_000_000 + i,
+        60_000 + i % 97,
+        i % 100,
+        10_000 + i % 1000,
+        i % 10_000,
+        60_000 + i % 89,
+        60_000 + i % 89,
+        if i % 2 == 0 { "buy" } else { "sell" },
+        (i / 60) % 60,
+        i % 60,
+        (i * 7919) % 1_000_000,
+        500_000_000 + i,
+        i % 1000
+    )
+}
