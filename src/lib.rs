@@ -143,6 +143,8 @@ pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
 #[cfg(feature = "deflate")]
 pub use extension::negotiate::{DeflateConfig, DeflateOffer, DeflateParams, WindowBitsOffer};
+#[cfg(feature = "deflate")]
+pub use extension::spare::clear_spare_deflate_state;
 pub use halves::{Inbound, Outbound};
 pub use handshake::driver::HandshakeWork;
 pub use handshake::{

@@ -204,6 +204,27 @@ fn echo_loop_is_allocation_free_with_permessage_deflate() {
     );
 }
 
+/// Without context takeover, with the default policy (zlib's state given
+/// up after every message), the states are parked by the thread and taken
+/// back for the next message: still no allocation per message.
+#[test]
+#[cfg(feature = "deflate")]
+fn echo_loop_is_allocation_free_without_context_takeover() {
+    let policy = hybi::DeflateConfig::new()
+        .own_no_context_takeover(true)
+        .peer_no_context_takeover(true);
+    assert!(policy.get_release_between_messages());
+    assert_alloc_free(
+        Config::new().deflate(policy),
+        &[
+            (200, TEXT),
+            (16 << 10, TEXT),
+            (4096, BINARY),
+            (60 << 10, Send::Fragments(4)),
+        ],
+    );
+}
+
 const TEXT: Send = Send::Whole { text: true };
 const BINARY: Send = Send::Whole { text: false };
 

@@ -251,8 +251,12 @@ fn many_messages_under_the_limit_never_accumulate() {
 }
 
 /// A client and server pair agreed on `policy` (both ends), after one
-/// message each way; returns the live heap bytes of the two connections.
+/// message each way; returns the live heap bytes of one connection, busy
+/// (the states this thread keeps for reuse counted) and idle after
+/// `shrink_buffers` (the thread's spare states freed, so what is left is the
+/// connections' own).
 fn pair_cost(policy: DeflateConfig) -> (usize, usize) {
+    hybi::clear_spare_deflate_state();
     let base = mark();
     let mut pair =
         common::Pair::connected(Config::new().deflate(policy), Config::new().deflate(policy));
@@ -267,8 +271,10 @@ fn pair_cost(policy: DeflateConfig) -> (usize, usize) {
     let busy = (LIVE.with(Cell::get) - base).max(0) as usize;
     pair.server.shrink_buffers();
     pair.client.shrink_buffers();
+    hybi::clear_spare_deflate_state();
     let idle = (LIVE.with(Cell::get) - base).max(0) as usize;
     drop(pair);
+    hybi::clear_spare_deflate_state();
     (busy / 2, idle / 2)
 }
 
@@ -328,4 +334,48 @@ fn kept_state_is_freed_by_shrink_buffers() {
     let (busy, idle) = pair_cost(policy);
     assert!(busy > 64 << 10, "the state is kept while busy: {busy}");
     assert!(idle <= 2 << 10, "and freed by shrink_buffers: {idle}");
+}
+
+/// Without context takeover the states a connection gives up after each
+/// message are kept by the thread for the next one, at most two of each
+/// kind, however many connections take turns: the thread's cost is bounded
+/// and `clear_spare_deflate_state` returns it.
+#[test]
+fn a_thread_keeps_a_bounded_number_of_spare_states() {
+    hybi::clear_spare_deflate_state();
+    let policy = DeflateConfig::new()
+        .own_no_context_takeover(true)
+        .peer_no_context_takeover(true);
+    let text = "{\"type\":\"ticker\",\"price\":\"60001.25\",\"size\":\"0.5\"} ".repeat(40);
+    let base = mark();
+    let mut pairs: Vec<common::Pair> = (0..8)
+        .map(|_| {
+            common::Pair::connected(Config::new().deflate(policy), Config::new().deflate(policy))
+        })
+        .collect();
+    let before = (LIVE.with(Cell::get) - base).max(0) as usize;
+    for _round in 0..3 {
+        for pair in &mut pairs {
+            pair.client.send_text(&text).unwrap();
+            pair.server.send_text(&text).unwrap();
+            pair.drive();
+            assert_eq!(pair.server_events.len(), 1);
+            pair.server_events.clear();
+            pair.client_events.clear();
+            pair.server.shrink_buffers();
+            pair.client.shrink_buffers();
+        }
+    }
+    let spares = (LIVE.with(Cell::get) - base).max(0) as usize - before;
+    // Two compressors and two decompressors at window 15, memLevel 8.
+    let bound = 2 * zlib_formula(15, 8) + (256 << 10);
+    assert!(spares > 64 << 10, "states are kept for reuse: {spares}");
+    assert!(
+        spares <= bound,
+        "at most two of each kind: {spares} > {bound}"
+    );
+    hybi::clear_spare_deflate_state();
+    let after = (LIVE.with(Cell::get) - base).max(0) as usize;
+    assert!(after <= before, "cleared: {after} > {before}");
+    drop(pairs);
 }

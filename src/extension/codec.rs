@@ -15,6 +15,8 @@ use alloc::vec::Vec;
 
 use zlib_rs::{DeflateConfig as ZDeflateConfig, DeflateFlush, InflateFlush, Status};
 
+use super::spare;
+
 /// The four bytes a sync flush ends with; removed on send, added back on
 /// receive (§7.2.1, §7.2.2).
 pub(crate) const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
@@ -90,9 +92,7 @@ impl Inflater {
             });
         }
         let bits = self.window_bits;
-        let stream = self
-            .stream
-            .get_or_insert_with(|| zlib_rs::Inflate::new(false, bits));
+        let stream = self.stream.get_or_insert_with(|| spare::take_inflate(bits));
         let limit = self.filled.saturating_add(room);
         let mut consumed = 0;
         loop {
@@ -171,7 +171,7 @@ impl Inflater {
         if self.reset_each || self.ended {
             match self.stream.as_mut() {
                 Some(stream) if self.keep_state => stream.reset(false),
-                _ => self.stream = None,
+                _ => self.park(),
             }
         }
         self.ended = false;
@@ -180,7 +180,14 @@ impl Inflater {
     /// Drops zlib's state between messages when no window must be kept.
     pub(crate) fn release_state(&mut self) {
         if self.reset_each {
-            self.stream = None;
+            self.park();
+        }
+    }
+
+    /// Gives zlib's state to this thread's spares (reset there).
+    fn park(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            spare::park_inflate(stream);
         }
     }
 
@@ -200,6 +207,13 @@ impl Inflater {
     /// Heap bytes held (the output buffer; zlib's state is not counted).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.out.capacity()
+    }
+}
+
+impl Drop for Inflater {
+    /// A closed connection's state serves the next one on this thread.
+    fn drop(&mut self) {
+        self.park();
     }
 }
 
@@ -253,7 +267,7 @@ impl Deflater {
         let config = self.config;
         let stream = self
             .stream
-            .get_or_insert_with(|| zlib_rs::Deflate::new_with_config(config));
+            .get_or_insert_with(|| spare::take_deflate(config));
         // `buf` keeps its length (zeroed once, when it grows); `len` bytes
         // of it are this call's output.
         self.len = 0;
@@ -300,7 +314,7 @@ impl Deflater {
             if self.reset_each {
                 match self.stream.as_mut() {
                     Some(stream) if self.keep_state => stream.reset(),
-                    _ => self.stream = None,
+                    _ => self.park(),
                 }
             }
         } else {
@@ -320,7 +334,14 @@ impl Deflater {
     /// Drops zlib's state between messages when no window must be kept.
     pub(crate) fn release_state(&mut self) {
         if self.reset_each && !self.in_message {
-            self.stream = None;
+            self.park();
+        }
+    }
+
+    /// Gives zlib's state to this thread's spares (reset there).
+    fn park(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            spare::park_deflate(&self.config, stream);
         }
     }
 
@@ -340,6 +361,13 @@ impl Deflater {
     /// Heap bytes held (the output buffer; zlib's state is not counted).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.buf.capacity()
+    }
+}
+
+impl Drop for Deflater {
+    /// A closed connection's state serves the next one on this thread.
+    fn drop(&mut self) {
+        self.park();
     }
 }
 
@@ -447,5 +475,70 @@ mod tests {
             inf.inflate(&[0xff, 0xff, 0xff, 0xff], 100),
             Err(InvalidData)
         );
+    }
+
+    #[test]
+    fn a_reused_decompressor_cannot_reach_the_previous_window() {
+        const SECRET: &[u8] = b"the previous connection's secret session token";
+        // A compressor with context takeover: its second message refers
+        // back to the first.
+        let mut sender = Deflater::new(15, 6, 8, false);
+        sender.compress(SECRET, true);
+        let first = sender.compressed().to_vec();
+        sender.compress(SECRET, true);
+        let second = sender.compressed().to_vec();
+        assert!(second.len() < 10, "the second copy is a back reference");
+
+        let mut victim = Inflater::new(15, false);
+        assert_eq!(inflate_all(&mut victim, &first), SECRET);
+        drop(victim);
+        let parked = spare::parked().0;
+        assert!(parked >= 1, "the dropped decompressor is parked");
+
+        // The next connection on this thread takes the parked state.
+        let mut attacker = Inflater::new(15, true);
+        let mut input = second;
+        input.extend_from_slice(&TAIL);
+        let result = attacker.inflate(&input, 1 << 20);
+        assert_eq!(spare::parked().0, parked - 1, "the parked state was reused");
+        assert_eq!(result, Err(InvalidData));
+        assert!(
+            !attacker.out[..attacker.filled]
+                .windows(6)
+                .any(|w| w == b"secret")
+        );
+    }
+
+    #[test]
+    fn a_reused_compressor_starts_with_no_history() {
+        let message = b"{\"type\":\"ticker\",\"price\":\"101.25\"}";
+        let mut first = Deflater::new(15, 6, 8, true);
+        first.compress(message, true);
+        let fresh = first.compressed().to_vec();
+        assert!(spare::parked().1 >= 1, "released after the message");
+        // Without context takeover the same message compresses to the same
+        // bytes on a reused state, and a fresh decompressor reads them.
+        first.compress(message, true);
+        assert_eq!(first.compressed(), &fresh[..]);
+        let mut other = Deflater::new(15, 6, 8, true);
+        other.compress(message, true);
+        assert_eq!(other.compressed(), &fresh[..]);
+        let mut reader = Inflater::new(15, true);
+        assert_eq!(inflate_all(&mut reader, other.compressed()), message);
+    }
+
+    #[test]
+    fn a_thread_parks_at_most_a_few_states_and_clears_them() {
+        let states: Vec<Deflater> = (0..5)
+            .map(|_| {
+                let mut d = Deflater::new(15, 6, 8, false);
+                d.compress(b"hello hello hello", true);
+                d
+            })
+            .collect();
+        drop(states);
+        assert_eq!(spare::parked().1, spare::SPARE_PER_KIND);
+        spare::clear_spare_deflate_state();
+        assert_eq!(spare::parked(), (0, 0));
     }
 }

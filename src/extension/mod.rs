@@ -8,7 +8,8 @@
 //! the answer). permessage-deflate (RFC 7692), the one extension the engine
 //! implements, lives beside it: its parameters and negotiation in
 //! `negotiate.rs`, reading them from headers in `deflate_header.rs`, the
-//! compressor and decompressor in `codec.rs`. The framing layer knows only that RSV1 on a message's first frame means "this
+//! compressor and decompressor in `codec.rs`, the states a thread keeps
+//! for reuse in `spare.rs`. The framing layer knows only that RSV1 on a message's first frame means "this
 //! message is compressed".
 
 #[cfg(feature = "deflate")]
@@ -17,6 +18,8 @@ pub(crate) mod codec;
 pub(crate) mod deflate_header;
 #[cfg(feature = "deflate")]
 pub(crate) mod negotiate;
+#[cfg(feature = "deflate")]
+pub(crate) mod spare;
 
 use crate::error::HandshakeError;
 use crate::handshake::tokens::{is_token, trim};

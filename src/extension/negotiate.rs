@@ -139,11 +139,16 @@ impl DeflateConfig {
     }
 
     /// Without context takeover in a direction, whether zlib's state for
-    /// it is freed after every message (the default: an idle connection
-    /// then holds none) or kept and reset, which saves its allocation and
-    /// first touch per message (about a quarter of the time for small
-    /// messages, `docs/performance.md`) and is freed by
-    /// `Connection::shrink_buffers` instead.
+    /// it is given up after every message (the default: an idle connection
+    /// then holds none) or kept by the connection and reset, until
+    /// `Connection::shrink_buffers` frees it.
+    ///
+    /// A state given up is reset and parked by the thread, which keeps at
+    /// most two compressors and two decompressors for the next message on
+    /// any connection ([`clear_spare_deflate_state`](crate::clear_spare_deflate_state)
+    /// frees them): so the default costs no allocation per message either,
+    /// and busy connections on a thread share a few states instead of each
+    /// holding its own.
     #[must_use]
     pub const fn release_between_messages(mut self, on: bool) -> Self {
         self.release_between_messages = on;
