@@ -36,6 +36,17 @@ pub struct Config {
     deflate: Option<crate::DeflateConfig>,
 }
 
+/// The largest `chunk_threshold`: with the caps below, the receive buffer
+/// (`max_receive_buffer`) stays under 2 GiB, so its offsets fit in 32 bits
+/// (a staged event holds two of them).
+const MAX_CHUNK_THRESHOLD: usize = 1 << 30;
+/// The largest `read_buf_size` and `max_handshake_bytes`.
+const MAX_BUFFER_PART: usize = 256 << 20;
+
+const fn min(a: usize, b: usize) -> usize {
+    if a < b { a } else { b }
+}
+
 /// A setter's `usize` as the `u32` it is kept in (saturating).
 const fn to_u32(v: usize) -> u32 {
     if v > u32::MAX as usize {
@@ -136,21 +147,30 @@ impl Config {
     /// Messages longer than this are delivered as chunks of about this size
     /// (`TextChunk`/`BinaryChunk` events with a `last` flag) instead of whole,
     /// so the receive buffer never holds more than this much message data.
-    /// Set it to `usize::MAX` to always receive whole messages. At least 1.
+    /// At least 1 and at most 1 GiB (`usize::MAX` gives whole messages up
+    /// to 1 GiB, larger ones in chunks): the receive buffer's offsets stay
+    /// 32-bit.
     #[must_use]
     pub const fn chunk_threshold(mut self, bytes: usize) -> Self {
-        self.chunk_threshold = if bytes == 0 { 1 } else { bytes };
+        self.chunk_threshold = if bytes == 0 {
+            1
+        } else if bytes > MAX_CHUNK_THRESHOLD {
+            MAX_CHUNK_THRESHOLD
+        } else {
+            bytes
+        };
         self
     }
 
     /// Largest handshake head (request line or status line plus headers);
-    /// a longer request is answered with HTTP 431. At least 256.
+    /// a longer request is answered with HTTP 431. At least 256, at most
+    /// 256 MiB.
     #[must_use]
     pub const fn max_handshake_bytes(mut self, bytes: usize) -> Self {
         self.max_handshake_bytes = if bytes < MIN_HANDSHAKE_BYTES {
             MIN_HANDSHAKE_BYTES as u32
         } else {
-            to_u32(bytes)
+            to_u32(min(bytes, MAX_BUFFER_PART))
         };
         self
     }
@@ -167,13 +187,13 @@ impl Config {
     }
 
     /// Spare room `read_buf` offers at least (when the memory bound allows).
-    /// At least 256.
+    /// At least 256, at most 256 MiB.
     #[must_use]
     pub const fn read_buf_size(mut self, bytes: usize) -> Self {
         self.read_buf_size = if bytes < MIN_READ_BUF {
             MIN_READ_BUF as u32
         } else {
-            to_u32(bytes)
+            to_u32(min(bytes, MAX_BUFFER_PART))
         };
         self
     }
@@ -371,6 +391,23 @@ mod tests {
         assert_eq!(c.get_max_handshake_bytes(), 256);
         assert_eq!(c.get_max_headers(), 8);
         assert_eq!(c.get_read_buf_size(), 256);
+    }
+
+    #[test]
+    fn setters_clamp_to_maximums_that_keep_offsets_32_bit() {
+        let c = Config::new()
+            .max_message_size(usize::MAX)
+            .chunk_threshold(usize::MAX)
+            .max_handshake_bytes(usize::MAX)
+            .read_buf_size(usize::MAX);
+        assert_eq!(c.get_chunk_threshold(), 1 << 30);
+        assert_eq!(c.get_max_handshake_bytes(), 256 << 20);
+        assert_eq!(c.get_read_buf_size(), 256 << 20);
+        assert!(
+            c.max_receive_buffer() < 1 << 31,
+            "{}",
+            c.max_receive_buffer()
+        );
     }
 
     #[test]

@@ -227,6 +227,43 @@ impl Connection {
         })
     }
 
+    /// Decodes the next event without handing it out: `Ok(true)` when
+    /// [`next_event`](Self::next_event) will return one (or the error found
+    /// making it), `Ok(false)` when more bytes are needed.
+    ///
+    /// For receive loops that return the borrowed event to their caller:
+    /// Rust's borrow checker refuses a loop that returns `next_event`'s
+    /// borrow on one path and reads more bytes on the other, so such a loop
+    /// asks `event_ready` (which borrows nothing), reads until it says
+    /// `true`, then returns `next_event`'s event. The staged event survives
+    /// any call in between (`commit`, `receive`, `shrink_buffers`, sends),
+    /// and nothing is lost or delivered twice.
+    ///
+    /// ```
+    /// # use hybi::{Config, Connection, Event, Error};
+    /// fn recv<'c>(conn: &'c mut Connection, wire: &mut &[u8]) -> Result<Option<Event<'c>>, Error> {
+    ///     while !conn.event_ready()? {
+    ///         let Some((&byte, rest)) = wire.split_first() else { return Ok(None) };
+    ///         conn.receive(&[byte]); // a socket read, in a driver
+    ///         *wire = rest;
+    ///     }
+    ///     conn.next_event()
+    /// }
+    /// # let mut conn = hybi::testing::open_server(Config::new());
+    /// # let mut wire: &[u8] = &[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'];
+    /// # assert!(matches!(recv(&mut conn, &mut wire).unwrap(), Some(Event::Text("hi"))));
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`next_event`](Self::next_event).
+    pub fn event_ready(&mut self) -> Result<bool, Error> {
+        self.flush_owed();
+        self.rx.event_ready(Link {
+            life: &self.life,
+            tx: &self.tx,
+        })
+    }
+
     /// Server: the handshake request waiting for `accept` or `reject`, if any.
     #[must_use]
     pub fn request(&self) -> Option<Request<'_>> {
@@ -332,7 +369,7 @@ impl Connection {
     /// Whether [`transmit`](Self::transmit) has bytes to write.
     #[must_use]
     pub fn wants_transmit(&self) -> bool {
-        !self.tx.borrow().buf.is_empty() || self.rx.owed.pong_len.is_some()
+        !self.tx.borrow().buf.is_empty() || self.rx.owed.pong_owed()
     }
 
     /// The send side's shared parts, with owed replies queued first.
@@ -347,16 +384,15 @@ impl Connection {
     /// Queues a Pong held back under output backlog once output has drained
     /// (only the latest Ping's, RFC 6455 §5.5.3).
     pub(crate) fn flush_owed(&mut self) {
+        if !self.rx.owed.pong_owed() {
+            return;
+        }
         let tx = self.tx.get_mut();
-        let owed = self.rx.owed.pong_len;
+        let owed = self.rx.owed.pong_len();
         if let Some(len) = owed.filter(|_| tx.buf.pending().len() < PONG_BACKLOG) {
-            self.rx.owed.pong_len = None;
+            self.rx.owed.set_pong_len(None);
             if matches!(self.life.get().state, State::Open | State::CloseSent) {
-                tx.frame(
-                    true,
-                    Opcode::Pong,
-                    &[&self.rx.owed.pong[..usize::from(len)]],
-                );
+                tx.frame(true, Opcode::Pong, &[&self.rx.owed.pong[..len]]);
             }
         }
     }

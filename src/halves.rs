@@ -32,6 +32,15 @@ impl Inbound<'_> {
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
         self.rx.next_event(self.link)
     }
+
+    /// Whether an event is decoded and waiting; see
+    /// [`Connection::event_ready`](crate::Connection::event_ready).
+    ///
+    /// # Errors
+    /// As for [`Connection::next_event`](crate::Connection::next_event).
+    pub fn event_ready(&mut self) -> Result<bool, Error> {
+        self.rx.event_ready(self.link)
+    }
 }
 
 /// The send side of a [`Connection`](crate::Connection), from [`Connection::split`](crate::Connection::split).

@@ -15,6 +15,16 @@ const FUSED_MIN: usize = 512;
 impl RxCore {
     /// Gives back what the last event lent and recomputes the live start.
     pub(crate) fn release_pending(&mut self) {
+        if self.staged != super::staged::NONE {
+            // What is pending is the staged event's own, not yet lent.
+            return;
+        }
+        self.release_unstaged();
+    }
+
+    /// [`release_pending`](Self::release_pending) once no event is staged.
+    #[inline(always)]
+    pub(crate) fn release_unstaged(&mut self) {
         let release = core::mem::replace(&mut self.release, Release::Nothing);
         #[cfg(feature = "deflate")]
         self.release_inflated(release);
@@ -48,6 +58,10 @@ impl RxCore {
     /// Between messages the message indices follow `pos`; they may point
     /// before the live start (at a consumed control frame) and are not kept.
     pub(crate) fn shift(&mut self, by: usize) {
+        if super::staged::in_buffer(self.staged) {
+            let by = u32::try_from(by).unwrap_or(u32::MAX);
+            self.staged_at = self.staged_at.map(|at| at - by);
+        }
         self.pos -= by;
         self.unmasked_to = self
             .unmasked_to

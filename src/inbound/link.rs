@@ -16,8 +16,9 @@ use crate::state::{Input, Life};
 pub(crate) struct Owed {
     /// Payload of the latest unanswered Ping.
     pub(crate) pong: [u8; MAX_CONTROL_PAYLOAD],
-    /// Length of `pong`, if a Pong is owed.
-    pub(crate) pong_len: Option<u8>,
+    /// Length of `pong` plus one, if a Pong is owed (one byte, not two:
+    /// the connection struct's budget).
+    pong_len: Option<core::num::NonZeroU8>,
 }
 
 impl Owed {
@@ -26,6 +27,26 @@ impl Owed {
             pong: [0; MAX_CONTROL_PAYLOAD],
             pong_len: None,
         }
+    }
+
+    /// Whether a Pong is owed.
+    #[inline(always)]
+    pub(crate) fn pong_owed(&self) -> bool {
+        self.pong_len.is_some()
+    }
+
+    /// The length of the owed Pong's payload, if one is owed.
+    pub(crate) fn pong_len(&self) -> Option<usize> {
+        self.pong_len.map(|n| usize::from(n.get() - 1))
+    }
+
+    /// Owes a Pong of `len` bytes (at most 125, already in `pong`), or
+    /// nothing (`None`).
+    pub(crate) fn set_pong_len(&mut self, len: Option<usize>) {
+        // A control payload is at most 125 bytes, so `len + 1` fits.
+        self.pong_len = len
+            .and_then(|n| u8::try_from(n + 1).ok())
+            .and_then(core::num::NonZeroU8::new);
     }
 }
 
@@ -60,9 +81,9 @@ impl Link<'_> {
         let mut tx = self.tx.borrow_mut();
         if tx.buf.pending().len() >= PONG_BACKLOG {
             owed.pong[..payload.len()].copy_from_slice(payload);
-            owed.pong_len = Some(payload.len() as u8);
+            owed.set_pong_len(Some(payload.len()));
         } else {
-            owed.pong_len = None;
+            owed.set_pong_len(None);
             tx.frame(true, Opcode::Pong, &[payload]);
         }
     }

@@ -21,6 +21,7 @@ mod frames;
 mod inflate;
 mod input;
 mod link;
+mod staged;
 #[cfg(test)]
 mod tests;
 
@@ -119,6 +120,13 @@ pub(crate) struct RxCore {
     /// Every payload byte `receive` unmasked up to `unmasked_to` is ASCII
     /// (found by the same pass), so text there needs no further check.
     pub(crate) unmasked_ascii: bool,
+    /// An event [`event_ready`](Self::event_ready) decoded and
+    /// `next_event` has not yet handed out, packed (`staged.rs`;
+    /// `staged::NONE`: nothing). While it is held, nothing it covers is
+    /// released (`release_pending` waits) and any move of live bytes moves
+    /// its offsets too (`shift`).
+    pub(crate) staged: u8,
+    pub(crate) staged_at: [u32; 2],
     /// permessage-deflate's decompressor, once agreed.
     #[cfg(feature = "deflate")]
     pub(crate) inflate: Option<Box<(crate::extension::codec::Inflater, inflate::InflateProgress)>>,
@@ -146,6 +154,8 @@ impl RxCore {
             work: WorkCount::default(),
             unmasked_to: 0,
             unmasked_ascii: false,
+            staged: staged::NONE,
+            staged_at: [0, 0],
             #[cfg(feature = "deflate")]
             inflate: None,
             small_limit: config
@@ -198,14 +208,10 @@ impl RxCore {
     /// The next event, `Ok(None)` when more bytes are needed.
     #[inline(always)]
     pub(crate) fn next_event<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
-        self.release_pending();
-        if self.handshake.is_some() {
-            self.settle_answered(link.life.get().state, link.tx);
+        if self.staged != staged::NONE {
+            return self.take_staged(link).map(Some);
         }
-        if let Some(error) = self.error {
-            return Err(error);
-        }
-        let state = link.life.get().state;
+        let state = self.begin(link)?;
         if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
             if let Some((kind, start, end, ascii)) = self.small_message() {
                 let bytes = &self.buf.data[start..end];
@@ -232,11 +238,73 @@ impl RxCore {
         self.next_event_general(link)
     }
 
+    /// Hands out the event [`event_ready`](Self::event_ready) staged (out
+    /// of line: the plain drain loop never takes this path).
+    #[cold]
+    #[inline(never)]
+    fn take_staged<'s>(&'s mut self, link: Link<'_>) -> Result<Event<'s>, Error> {
+        let ready = staged::unpack(self.staged, self.staged_at);
+        self.staged = staged::NONE;
+        self.event(ready, link)
+    }
+
+    /// What every decode starts with: give back what the last event lent,
+    /// settle an answered handshake, report a sticky error; the state.
+    #[inline(always)]
+    fn begin(&mut self, link: Link<'_>) -> Result<State, Error> {
+        // (Both callers checked that nothing is staged.)
+        self.release_unstaged();
+        if self.handshake.is_some() {
+            self.settle_answered(link.life.get().state, link.tx);
+        }
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        Ok(link.life.get().state)
+    }
+
+    /// Decodes the next event without handing it out, and reports whether
+    /// there is one (then the next [`next_event`](Self::next_event) returns
+    /// it, or the error materialising it finds).
+    pub(crate) fn event_ready(&mut self, link: Link<'_>) -> Result<bool, Error> {
+        if self.staged != staged::NONE {
+            return Ok(true);
+        }
+        let state = self.begin(link)?;
+        let mut ready = None;
+        if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
+            ready = self
+                .small_message()
+                .map(|(kind, start, end, ascii)| Ready::Message {
+                    kind,
+                    start,
+                    end,
+                    chunk: None,
+                    validated: ascii,
+                });
+        }
+        if ready.is_none() {
+            ready = self.decode(link)?;
+        }
+        if let Some(ready) = ready {
+            (self.staged, self.staged_at) = staged::pack(ready);
+        }
+        Ok(ready.is_some())
+    }
+
     /// Everything but the one-step path of [`next_event`](Self::next_event),
     /// kept out of line so the common case inlines into the caller.
     #[inline(never)]
     fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
-        let ready = match link.life.get().state {
+        match self.decode(link)? {
+            Some(ready) => self.event(ready, link).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes as far as the bytes allow, by state.
+    fn decode(&mut self, link: Link<'_>) -> Result<Option<Ready>, Error> {
+        Ok(match link.life.get().state {
             State::AwaitingRequest => self.server_handshake(link)?,
             State::AwaitingResponse => self.client_handshake(link)?,
             State::Open | State::CloseSent => self.frames(link)?,
@@ -247,11 +315,7 @@ impl RxCore {
                 self.release = Release::Message;
                 None
             }
-        };
-        match ready {
-            Some(ready) => self.event(ready, link).map(Some),
-            None => Ok(None),
-        }
+        })
     }
 
     fn event<'s>(&'s mut self, ready: Ready, link: Link<'_>) -> Result<Event<'s>, Error> {
