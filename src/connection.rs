@@ -228,8 +228,9 @@ impl Connection {
     }
 
     /// Decodes the next event without handing it out: `Ok(true)` when
-    /// [`next_event`](Self::next_event) will return one (or the error found
-    /// making it), `Ok(false)` when more bytes are needed.
+    /// [`next_event`](Self::next_event) will return it (`Ok(Some(_))`: every
+    /// check, UTF-8 included, was made here), `Ok(false)` when more bytes
+    /// are needed.
     ///
     /// For receive loops that return the borrowed event to their caller:
     /// Rust's borrow checker refuses a loop that returns `next_event`'s

@@ -22,6 +22,16 @@ impl<'a> Inbound<'a> {
     pub(crate) fn new(rx: &'a mut RxCore, link: Link<'a>) -> Self {
         Self { rx, link }
     }
+
+    /// The next event, borrowed for as long as the split itself (this half
+    /// is used up): for a function that returns the event together with
+    /// the [`Outbound`] half, as a driver's "receive, then reply" does.
+    ///
+    /// # Errors
+    /// As for [`Connection::next_event`](crate::Connection::next_event).
+    pub fn into_event(self) -> Result<Option<Event<'a>>, Error> {
+        self.rx.next_event(self.link)
+    }
 }
 
 impl Inbound<'_> {

@@ -96,6 +96,8 @@ mod buffer;
 mod close;
 mod config;
 mod connection;
+#[cfg(any(feature = "blocking", feature = "tokio"))]
+pub mod driver;
 mod error;
 mod event;
 mod extension;
@@ -139,6 +141,10 @@ pub use assemble::MessageKind;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN};
 pub use config::Config;
 pub use connection::{Connection, Role};
+#[cfg(feature = "blocking")]
+pub use driver::blocking;
+#[cfg(feature = "tokio")]
+pub use driver::tokio;
 pub use error::{Error, HandshakeError, ProtocolError, UsageError};
 pub use event::Event;
 #[cfg(feature = "deflate")]

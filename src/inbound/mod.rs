@@ -265,7 +265,7 @@ impl RxCore {
 
     /// Decodes the next event without handing it out, and reports whether
     /// there is one (then the next [`next_event`](Self::next_event) returns
-    /// it, or the error materialising it finds).
+    /// it, and cannot fail: every check was made here).
     pub(crate) fn event_ready(&mut self, link: Link<'_>) -> Result<bool, Error> {
         if self.staged != staged::NONE {
             return Ok(true);
@@ -285,6 +285,21 @@ impl RxCore {
         }
         if ready.is_none() {
             ready = self.decode(link)?;
+        }
+        // Check text the decoder left unchecked now, so that `next_event`
+        // on a staged event cannot fail.
+        if let Some(Ready::Message {
+            kind: MessageKind::Text,
+            start,
+            end,
+            validated: validated @ false,
+            ..
+        }) = ready.as_mut()
+        {
+            if crate::utf8::to_str(&self.buf.data[*start..*end]).is_err() {
+                return Err(self.fail(ProtocolError::InvalidUtf8.into(), link));
+            }
+            *validated = true;
         }
         if let Some(ready) = ready {
             (self.staged, self.staged_at) = staged::pack(ready);

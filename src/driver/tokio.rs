@@ -1,0 +1,747 @@
+//! A tokio driver: connect or accept over any `AsyncRead + AsyncWrite +
+//! Unpin`, then `recv().await` borrowed messages and send, with the
+//! engine's timers on tokio's clock.
+//!
+//! One task owns the [`WebSocket`] and calls [`recv`](WebSocket::recv):
+//! that call also writes what is queued, runs the timers, and takes what
+//! other tasks queued through a [`Sender`] (a cloneable handle with a
+//! bounded budget of queued bytes). The trade-off: nothing a `Sender`
+//! queues moves while no task polls the `WebSocket` (its owner's receive
+//! loop, or [`flush`](WebSocket::flush)), and in exchange the receive path
+//! takes no lock and copies nothing.
+//!
+//! Every future here is cancel-safe: a read is handed to the engine in the
+//! same poll that completed it, a write is accounted in the poll that made
+//! it, so dropping `recv()` in a `tokio::select!` loses and repeats nothing.
+//!
+//! Memory: the owner's sends return once written to the stream (a peer
+//! that stops reading makes them wait), and [`Sender`]s share a budget of
+//! `max_queued` bytes, taken into the engine only while less than that
+//! waits for the socket: a peer that stops reading costs at most about
+//! twice `max_queued`. A connection idle for a second gives back its
+//! receive buffer and reads its next bytes through the stack first.
+//!
+//! ```no_run
+//! use hybi::driver::{Answer, DriverError};
+//! use hybi::tokio::WebSocket;
+//! use hybi::{Config, Event};
+//!
+//! async fn serve(socket: tokio::net::TcpStream) -> Result<(), DriverError> {
+//!     let mut ws = WebSocket::accept(socket, Config::new(), |_| Answer::accept()).await?;
+//!     loop {
+//!         let (event, mut out) = ws.recv_with_outbound().await?;
+//!         match event {
+//!             Event::Text(text) => out.send_text(text)?,
+//!             Event::Binary(data) => out.send_binary(data)?,
+//!             Event::Close(_) => return ws.flush().await,
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! ```
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::future::poll_fn;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use core::time::Duration;
+use std::io;
+
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
+use ::tokio::time::{Instant, Sleep};
+
+use super::{
+    Answer, ClientOptions, DriverError, Joiner, OwnedMessage, client_for, client_handshake,
+    finished, server_handshake, settle,
+};
+use crate::{
+    ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, State,
+    Time, WsUrl,
+};
+
+/// Bytes a connection may have queued for the socket before a send waits.
+pub const DEFAULT_MAX_QUEUED: usize = 256 << 10;
+
+/// How long a connection must be idle before it gives back its buffers.
+const IDLE_SHRINK: Duration = Duration::from_secs(1);
+
+/// The first read after a connection gave back its buffers goes through
+/// this much stack, so waiting for bytes holds no heap.
+const IDLE_READ: usize = 2048;
+
+/// What a [`Sender`] queued for the owner to send.
+#[derive(Debug)]
+enum Command {
+    Text(String),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+    Close(CloseCode, String),
+}
+
+/// An open WebSocket over a tokio stream.
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    conn: Connection,
+    stream: S,
+    /// The engine's clock starts here (tokio's clock, so a paused test
+    /// clock drives the engine's timers).
+    origin: Instant,
+    /// Wakes for the engine's next timer or the idle shrink.
+    sleep: Pin<alloc::boxed::Box<Sleep>>,
+    /// The deadline `sleep` is set to.
+    sleep_at: Option<Instant>,
+    /// When the last byte came in (for the idle shrink).
+    last_read: Instant,
+    /// The buffers were given back: read through the stack first.
+    shrunk: bool,
+    eof: bool,
+    max_queued: usize,
+    /// Senders' messages, and the byte budget they draw from.
+    commands: mpsc::UnboundedReceiver<(Command, OwnedSemaphorePermit)>,
+    command_tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
+    budget: Arc<Semaphore>,
+    joiner: Joiner,
+}
+
+/// A cloneable handle that queues messages for a [`WebSocket`] from other
+/// tasks. Its messages go out, in order, while the owner polls the
+/// `WebSocket`; together they may hold at most the connection's
+/// `max_queued` bytes, so a slow peer makes [`send_text`](Self::send_text)
+/// wait and [`try_send_text`](Self::try_send_text) fail.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
+    budget: Arc<Semaphore>,
+    max: usize,
+}
+
+/// Why a [`Sender`] could not queue a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The queue holds its budget of bytes (the peer reads too slowly).
+    Full,
+    /// The connection is gone.
+    Closed,
+}
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Full => "the connection's send queue is full",
+            Self::Closed => "the connection is closed",
+        })
+    }
+}
+
+impl core::error::Error for SendError {}
+
+impl Sender {
+    fn cost(&self, len: usize) -> u32 {
+        // A message larger than the whole budget takes all of it.
+        u32::try_from(len.clamp(1, self.max)).unwrap_or(u32::MAX)
+    }
+
+    async fn queue(&self, command: Command, len: usize) -> Result<(), SendError> {
+        let permit = Arc::clone(&self.budget)
+            .acquire_many_owned(self.cost(len))
+            .await
+            .map_err(|_| SendError::Closed)?;
+        self.tx
+            .send((command, permit))
+            .map_err(|_| SendError::Closed)
+    }
+
+    fn try_queue(&self, command: Command, len: usize) -> Result<(), SendError> {
+        let permit = Arc::clone(&self.budget)
+            .try_acquire_many_owned(self.cost(len))
+            .map_err(|e| match e {
+                TryAcquireError::NoPermits => SendError::Full,
+                TryAcquireError::Closed => SendError::Closed,
+            })?;
+        self.tx
+            .send((command, permit))
+            .map_err(|_| SendError::Closed)
+    }
+
+    /// Queues a text message, waiting while the queue is full.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] once the `WebSocket` is dropped.
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
+        let text = text.into();
+        let len = text.len();
+        self.queue(Command::Text(text), len).await
+    }
+
+    /// Queues a binary message, waiting while the queue is full.
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_binary(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
+        let data = data.into();
+        let len = data.len();
+        self.queue(Command::Binary(data), len).await
+    }
+
+    /// Queues a text message now, or fails if the queue is full (for a
+    /// broadcaster that must not wait for one slow peer).
+    ///
+    /// # Errors
+    /// [`SendError::Full`], [`SendError::Closed`].
+    pub fn try_send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
+        let text = text.into();
+        let len = text.len();
+        self.try_queue(Command::Text(text), len)
+    }
+
+    /// Queues a binary message now, or fails if the queue is full.
+    ///
+    /// # Errors
+    /// As [`try_send_text`](Self::try_send_text).
+    pub fn try_send_binary(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
+        let data = data.into();
+        let len = data.len();
+        self.try_queue(Command::Binary(data), len)
+    }
+
+    /// Queues a Ping (at most 125 bytes; a longer one is dropped by the
+    /// owner with the engine's usage error).
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_ping(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
+        let data = data.into();
+        let len = data.len();
+        self.queue(Command::Ping(data), len).await
+    }
+
+    /// Asks the owner to start the closing handshake with `code` and
+    /// `reason` (it never waits for the queue: a close goes ahead of
+    /// nothing already queued, and after everything that is).
+    ///
+    /// # Errors
+    /// [`SendError::Closed`].
+    pub fn close(&self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        let permit = Arc::clone(&self.budget)
+            .try_acquire_many_owned(0)
+            .map_err(|_| SendError::Closed)?;
+        self.tx
+            .send((Command::Close(code, reason.into()), permit))
+            .map_err(|_| SendError::Closed)
+    }
+}
+
+impl WebSocket<::tokio::net::TcpStream> {
+    /// Connects to a `ws://` URL and completes the handshake.
+    ///
+    /// # Errors
+    /// As [`blocking::WebSocket::connect`](crate::driver::blocking::WebSocket::connect).
+    pub async fn connect(url: &str, config: Config) -> Result<Self, DriverError> {
+        Self::connect_with(url, &ClientOptions::default(), config).await
+    }
+
+    /// [`connect`](Self::connect) with subprotocols, headers and an Origin.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(
+        url: &str,
+        options: &ClientOptions<'_>,
+        config: Config,
+    ) -> Result<Self, DriverError> {
+        let url = WsUrl::parse(url)?;
+        if url.secure() {
+            return Err(DriverError::Unsupported(
+                "wss:// needs TLS: open a TLS stream and use WebSocket::client",
+            ));
+        }
+        let stream = ::tokio::net::TcpStream::connect((url.host(), url.port())).await?;
+        stream.set_nodelay(true)?;
+        let conn = client_for(&url, options, config)?;
+        Self::handshake_as_client(stream, conn).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    fn new(stream: S, conn: Connection) -> Self {
+        let now = Instant::now();
+        let (command_tx, commands) = mpsc::unbounded_channel();
+        let mut ws = Self {
+            conn,
+            stream,
+            origin: now,
+            sleep: alloc::boxed::Box::pin(::tokio::time::sleep_until(now)),
+            sleep_at: None,
+            last_read: now,
+            shrunk: false,
+            eof: false,
+            max_queued: DEFAULT_MAX_QUEUED,
+            commands,
+            command_tx,
+            budget: Arc::new(Semaphore::new(DEFAULT_MAX_QUEUED)),
+            joiner: Joiner::default(),
+        };
+        ws.tick();
+        ws
+    }
+
+    /// Runs the client's handshake over `stream` with `request`.
+    ///
+    /// # Errors
+    /// As [`connect`](WebSocket::connect), less the URL and TCP errors.
+    pub async fn client(
+        stream: S,
+        request: ClientRequest<'_>,
+        config: Config,
+    ) -> Result<Self, DriverError> {
+        Self::handshake_as_client(stream, Connection::client(request, config)?).await
+    }
+
+    async fn handshake_as_client(stream: S, conn: Connection) -> Result<Self, DriverError> {
+        let mut ws = Self::new(stream, conn);
+        loop {
+            ws.flush().await?;
+            if let Some(done) = settle(client_handshake(&mut ws.conn)) {
+                return done.map(|()| ws);
+            }
+            ws.read_once().await?;
+        }
+    }
+
+    /// Serves the handshake on `stream`; `decide` sees the request and
+    /// answers, as for
+    /// [`blocking::WebSocket::accept`](crate::driver::blocking::WebSocket::accept).
+    /// `Config::handshake_timeout` (10 s by default) bounds the whole
+    /// handshake, so a slow client cannot hold the task.
+    ///
+    /// # Errors
+    /// [`DriverError::Ws`] for a bad request (its HTTP error was written) or
+    /// the handshake timeout, [`DriverError::Rejected`] after a refusal was
+    /// written, [`DriverError::Io`].
+    pub async fn accept(
+        stream: S,
+        config: Config,
+        decide: impl FnOnce(&Request<'_>) -> Answer,
+    ) -> Result<Self, DriverError> {
+        let mut ws = Self::new(stream, Connection::server(config));
+        let mut decide = Some(decide);
+        loop {
+            let outcome = server_handshake(&mut ws.conn, &mut decide);
+            ws.flush().await?;
+            if let Some(done) = settle(outcome) {
+                return done.map(|()| ws);
+            }
+            ws.read_once().await?;
+        }
+    }
+
+    /// Bytes that may wait for the socket before a send waits (and the
+    /// budget of [`Sender`]s); [`DEFAULT_MAX_QUEUED`] unless set.
+    #[must_use]
+    pub fn max_queued(mut self, bytes: usize) -> Self {
+        let bytes = bytes.max(1);
+        let max = Semaphore::MAX_PERMITS.min(bytes);
+        self.budget = Arc::new(Semaphore::new(max));
+        self.max_queued = max;
+        self
+    }
+
+    /// A handle to queue messages from other tasks.
+    #[must_use]
+    pub fn sender(&self) -> Sender {
+        Sender {
+            tx: self.command_tx.clone(),
+            budget: Arc::clone(&self.budget),
+            max: self.max_queued,
+        }
+    }
+
+    /// The next event, borrowed from the engine's buffer until the next
+    /// call; see [`blocking::WebSocket::recv`](crate::driver::blocking::WebSocket::recv).
+    /// Cancel-safe. While waiting it writes what is queued (the owner's and
+    /// the [`Sender`]s' messages), runs keep-alive and the other timers,
+    /// and after a second idle gives the buffers back.
+    ///
+    /// # Errors
+    /// [`DriverError::Closed`] once closed, [`DriverError::Ws`] for the
+    /// peer's protocol errors (our Close was sent) or a missing Pong,
+    /// [`DriverError::Io`].
+    pub async fn recv(&mut self) -> Result<Event<'_>, DriverError> {
+        poll_fn(|cx| self.poll_event(cx)).await?;
+        match self.conn.next_event() {
+            Ok(Some(event)) => Ok(event),
+            Ok(None) => Err(DriverError::Closed),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`recv`](Self::recv), with the engine's [`Outbound`] half to answer
+    /// while the event is borrowed: an echo without a copy. What it queues
+    /// is written by the next `recv` (or [`flush`](Self::flush)), which
+    /// reads nothing more while over `max_queued` bytes wait. The half is
+    /// not `Send`: let it (and the event) go before the next `.await`, as a
+    /// `match` whose arms only queue does.
+    ///
+    /// ```no_run
+    /// # async fn echo(mut ws: hybi::tokio::WebSocket<tokio::net::TcpStream>) -> Result<(), hybi::driver::DriverError> {
+    /// use hybi::Event;
+    /// loop {
+    ///     let (event, mut out) = ws.recv_with_outbound().await?;
+    ///     match event {
+    ///         Event::Text(text) => out.send_text(text)?,
+    ///         Event::Binary(data) => out.send_binary(data)?,
+    ///         Event::Close(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// ws.flush().await
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub async fn recv_with_outbound(&mut self) -> Result<(Event<'_>, Outbound<'_>), DriverError> {
+        poll_fn(|cx| self.poll_event(cx)).await?;
+        let (inbound, outbound) = self.conn.split();
+        match inbound.into_event() {
+            Ok(Some(event)) => Ok((event, outbound)),
+            Ok(None) => Err(DriverError::Closed),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The next message, owned (chunks joined). Cancel-safe: the chunks of
+    /// a message already taken are kept for the next call.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub async fn recv_message(&mut self) -> Result<OwnedMessage, DriverError> {
+        loop {
+            poll_fn(|cx| self.poll_event(cx)).await?;
+            let event = match self.conn.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => return Err(DriverError::Closed),
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(message) = self.joiner.push(&event) {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Sends a text message: returns once it is written to the stream (into
+    /// the socket's buffer: a slow peer makes this wait, and nothing is left
+    /// queued behind the caller's back).
+    ///
+    /// # Errors
+    /// The engine's [`UsageError`](crate::UsageError) as
+    /// [`DriverError::Ws`], [`DriverError::Io`].
+    pub async fn send_text(&mut self, text: &str) -> Result<(), DriverError> {
+        self.conn.send_text(text)?;
+        self.drain_to(0).await
+    }
+
+    /// Sends a binary message; as [`send_text`](Self::send_text).
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_binary(&mut self, data: &[u8]) -> Result<(), DriverError> {
+        self.conn.send_binary(data)?;
+        self.drain_to(0).await
+    }
+
+    /// Sends one fragment of a message of `kind`; `last` ends it.
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), DriverError> {
+        self.conn.send_fragment(kind, data, last)?;
+        self.drain_to(0).await
+    }
+
+    /// Sends a Ping (at most 125 bytes).
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_ping(&mut self, data: &[u8]) -> Result<(), DriverError> {
+        self.conn.send_ping(data)?;
+        self.drain_to(0).await
+    }
+
+    /// Writes everything queued (the owner's and the senders').
+    ///
+    /// # Errors
+    /// [`DriverError::Io`].
+    pub async fn flush(&mut self) -> Result<(), DriverError> {
+        self.take_commands(None);
+        self.drain_to(0).await
+    }
+
+    /// Closes: sends our Close, then receives (discarding messages) until
+    /// the peer's Close or `Config::close_timeout`.
+    ///
+    /// # Errors
+    /// A code or reason the engine refuses, [`DriverError::Io`].
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), DriverError> {
+        if self.conn.state() == State::Open {
+            self.conn.close(code, reason)?;
+        }
+        loop {
+            match self.recv().await {
+                Ok(Event::Close(_)) | Err(DriverError::Closed) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The engine's connection (state, agreed subprotocol, extensions).
+    #[must_use]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The engine's connection, for what the driver does not wrap; call
+    /// [`flush`](Self::flush) after queueing anything.
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The stream.
+    #[must_use]
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// Heap bytes the engine holds for this connection (buffers), for
+    /// memory checks.
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.conn.buffered_bytes()
+    }
+
+    fn tick(&mut self) {
+        self.conn.handle_timeout(Time::from_duration(
+            Instant::now().duration_since(self.origin),
+        ));
+    }
+
+    /// Moves the senders' messages into the engine while the socket keeps
+    /// up (nothing is taken while `max_queued` bytes wait).
+    /// With a context, an empty queue wakes the task when a sender queues.
+    fn take_commands(&mut self, mut cx: Option<&mut Context<'_>>) {
+        while self.conn.transmit().len() < self.max_queued {
+            let (command, permit) = match cx.as_deref_mut() {
+                Some(cx) => match self.commands.poll_recv(cx) {
+                    Poll::Ready(Some(next)) => next,
+                    _ => return,
+                },
+                None => match self.commands.try_recv() {
+                    Ok(next) => next,
+                    Err(_) => return,
+                },
+            };
+            // A message the engine refuses (closing, a Ping over 125 bytes)
+            // is dropped: the owner's own calls report those errors.
+            let _ = match command {
+                Command::Text(t) => self.conn.send_text(&t),
+                Command::Binary(b) => self.conn.send_binary(&b),
+                Command::Ping(p) => self.conn.send_ping(&p),
+                Command::Close(code, reason) if self.conn.state() == State::Open => {
+                    self.conn.close(code, &reason)
+                }
+                Command::Close(..) => Ok(()),
+            };
+            drop(permit);
+        }
+    }
+
+    /// Writes what the socket takes now, then waits while more than
+    /// `limit` bytes are still queued.
+    async fn drain_to(&mut self, limit: usize) -> Result<(), DriverError> {
+        poll_fn(|cx| {
+            while self.conn.wants_transmit() {
+                if self.poll_write_some(cx)?.is_pending() {
+                    break;
+                }
+            }
+            if self.conn.transmit().len() > limit {
+                // The pending write wakes us.
+                return Poll::Pending;
+            }
+            if limit == 0 {
+                AsyncWrite::poll_flush(Pin::new(&mut self.stream), cx).map_err(DriverError::from)
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        })
+        .await
+    }
+
+    /// One write of what is queued.
+    fn poll_write_some(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, DriverError> {
+        let out = self.conn.transmit();
+        match Pin::new(&mut self.stream).poll_write(cx, out) {
+            Poll::Ready(Ok(0)) => Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+            Poll::Ready(Ok(n)) => {
+                self.conn.advance(n);
+                Ok(Poll::Ready(()))
+            }
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(Poll::Ready(())),
+            Poll::Ready(Err(e)) => Err(e.into()),
+            Poll::Pending => Ok(Poll::Pending),
+        }
+    }
+
+    /// Writes what it can without waiting.
+    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Result<(), DriverError> {
+        while self.conn.wants_transmit() {
+            if self.poll_write_some(cx)?.is_pending() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drives the connection until an event is staged.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DriverError>> {
+        loop {
+            self.take_commands(Some(cx));
+            if let Err(e) = self.poll_write_ready(cx) {
+                return Poll::Ready(Err(e));
+            }
+            match self.conn.event_ready() {
+                Ok(true) => {
+                    // Replies owed for what was decoded go out now if they can.
+                    return Poll::Ready(self.poll_write_ready(cx));
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let _ = self.poll_write_ready(cx);
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+            if finished(&self.conn) || self.eof {
+                // Whatever is still queued (our Close) goes out first.
+                return match self.poll_write_ready(cx) {
+                    Ok(()) if self.conn.wants_transmit() => Poll::Pending,
+                    _ => Poll::Ready(Err(DriverError::Closed)),
+                };
+            }
+            if self.poll_timers(cx) {
+                continue;
+            }
+            if self.conn.transmit().len() > self.max_queued {
+                // Read nothing more until the peer takes our replies (the
+                // pending write wakes us).
+                return Poll::Pending;
+            }
+            // Pending: the read, the sleep and the senders' queue will wake us.
+            if let Err(e) = ready!(self.poll_read(cx)) {
+                return Poll::Ready(Err(e));
+            }
+        }
+    }
+
+    /// Sets the sleep to the next deadline; true if one passed (and ran).
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        let engine = self
+            .conn
+            .poll_timeout()
+            .map(|t| self.origin + t.since_origin());
+        let idle = (!self.shrunk).then_some(self.last_read + IDLE_SHRINK);
+        let wake = match (engine, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(wake) = wake else {
+            self.sleep_at = None;
+            return false;
+        };
+        if self.sleep_at != Some(wake) {
+            self.sleep.as_mut().reset(wake);
+            self.sleep_at = Some(wake);
+        }
+        if self.sleep.as_mut().poll(cx).is_pending() {
+            return false;
+        }
+        self.sleep_at = None;
+        let now = Instant::now();
+        if idle.is_some_and(|i| now >= i) {
+            // Gives back the empty buffers; a message in progress keeps its
+            // bytes (then look again in a while).
+            self.conn.shrink_buffers();
+            self.shrunk = self.conn.buffered_bytes() == 0;
+            self.last_read = now;
+        }
+        self.tick();
+        true
+    }
+
+    /// One read into the engine.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DriverError>> {
+        let result = if self.shrunk {
+            // Wait for bytes without holding a buffer.
+            let mut stack = [0u8; IDLE_READ];
+            let mut buf = ReadBuf::new(&mut stack);
+            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n > 0 {
+                        self.conn.receive(buf.filled());
+                        self.shrunk = false;
+                    }
+                    Ok(n)
+                }
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Pending => return Poll::Pending,
+            }
+        } else {
+            let mut buf = ReadBuf::new(self.conn.read_buf());
+            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n > 0 {
+                        self.conn.commit(n);
+                    }
+                    Ok(n)
+                }
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        match result {
+            Ok(0) => {
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+            Ok(_) => self.last_read = Instant::now(),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+        self.tick();
+        Poll::Ready(Ok(()))
+    }
+
+    /// During the handshake: one read, or one timer.
+    async fn read_once(&mut self) -> Result<(), DriverError> {
+        if self.eof {
+            return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+        }
+        poll_fn(|cx| {
+            if self.poll_timers(cx) {
+                return Poll::Ready(Ok(()));
+            }
+            self.poll_read(cx)
+        })
+        .await
+    }
+}

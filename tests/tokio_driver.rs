@@ -1,0 +1,398 @@
+//! `hybi::tokio`: every message kind over loopback TCP; refusals; over
+//! in-memory duplex streams: cancel safety under `tokio::select!`, senders
+//! in other tasks, the backpressure bound, keep-alive on a paused clock,
+//! the idle connection without buffers, and zero allocations per message
+//! in the echo loop. Every loop is bounded.
+#![cfg(feature = "tokio")]
+// A global allocator cannot be written without `unsafe`; this test-only
+// one forwards to the system allocator and counts.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use hybi::driver::{Answer, ClientOptions, DriverError, OwnedMessage};
+use hybi::tokio::{SendError, WebSocket};
+use hybi::{ClientRequest, CloseCode, Config, Error, Event, MessageKind};
+use tokio::io::{AsyncWriteExt, DuplexStream};
+
+/// Counts this thread's allocations (tests run on current-thread runtimes,
+/// so a test's tasks share its thread).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; the counter is thread-local.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: the caller's layout, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Echoes without copying (`recv_with_outbound`) until the peer closes.
+async fn echo(
+    mut ws: WebSocket<impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>,
+) -> Result<u16, DriverError> {
+    for _ in 0..100_000 {
+        // The event and the half end before the next await (the half is
+        // not `Send`).
+        let closed = {
+            let (event, mut out) = ws.recv_with_outbound().await?;
+            match event {
+                Event::Text(t) => out.send_text(t).map(|()| None)?,
+                Event::Binary(b) => out.send_binary(b).map(|()| None)?,
+                Event::TextChunk { data, last } => out
+                    .send_fragment(MessageKind::Text, data.as_bytes(), last)
+                    .map(|()| None)?,
+                Event::BinaryChunk { data, last } => out
+                    .send_fragment(MessageKind::Binary, data, last)
+                    .map(|()| None)?,
+                Event::Close(c) => Some(c.code.0),
+                _ => None,
+            }
+        };
+        if let Some(code) = closed {
+            ws.flush().await?;
+            return Ok(code);
+        }
+    }
+    Err(DriverError::Closed)
+}
+
+fn decide(request: &hybi::Request<'_>) -> Answer {
+    if request.origin() != Some("http://127.0.0.1") {
+        return Answer::reject(403).body("origin not allowed\n");
+    }
+    if request.cookie("session").is_none() {
+        return Answer::reject(401);
+    }
+    match request.protocols().find(|p| *p == "chat.v1") {
+        Some(p) => Answer::accept().protocol(p),
+        None => Answer::accept(),
+    }
+}
+
+#[tokio::test]
+async fn every_message_kind_round_trips_over_tcp() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let ws =
+            WebSocket::accept(socket, Config::new().chunk_threshold(256 << 10), decide).await?;
+        echo(ws).await
+    });
+    let options = ClientOptions {
+        protocols: &["chat.v1"],
+        headers: &[("Cookie", "session=1")],
+        origin: Some("http://127.0.0.1"),
+    };
+    let url = format!("ws://127.0.0.1:{port}/?room=a");
+    let mut ws = WebSocket::connect_with(&url, &options, Config::new())
+        .await
+        .unwrap();
+    assert_eq!(ws.connection_mut().protocol(), Some("chat.v1"));
+    ws.send_text("hello").await.unwrap();
+    assert_eq!(
+        ws.recv_message().await.unwrap(),
+        OwnedMessage::Text("hello".into())
+    );
+    let multi = "żółć ✓ 🎉 ".repeat(300);
+    ws.send_text(&multi).await.unwrap();
+    assert_eq!(ws.recv_message().await.unwrap(), OwnedMessage::Text(multi));
+    let big: Vec<u8> = (0..1_200_000u32).map(|i| (i % 253) as u8).collect();
+    ws.send_binary(&big).await.unwrap();
+    assert_eq!(ws.recv_message().await.unwrap(), OwnedMessage::Binary(big));
+    ws.send_fragment(MessageKind::Text, b"frag", false)
+        .await
+        .unwrap();
+    ws.send_fragment(MessageKind::Text, b"ments", true)
+        .await
+        .unwrap();
+    assert!(matches!(ws.recv().await.unwrap(), Event::Text("fragments")));
+    ws.send_ping(b"p").await.unwrap();
+    assert!(matches!(ws.recv().await.unwrap(), Event::Pong(b"p")));
+    ws.close(CloseCode::NORMAL, "done").await.unwrap();
+    assert!(matches!(ws.recv().await, Err(DriverError::Closed)));
+    assert_eq!(server.await.unwrap().unwrap(), 1000);
+}
+
+#[tokio::test]
+async fn refusals_reach_a_real_client() {
+    for (origin, cookie, status) in [
+        ("http://evil", "session=1", 403),
+        ("http://127.0.0.1", "x=1", 401),
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            WebSocket::accept(socket, Config::new(), decide)
+                .await
+                .map(|_| ())
+        });
+        let headers = [("Cookie", cookie)];
+        let options = ClientOptions {
+            headers: &headers,
+            origin: Some(origin),
+            ..Default::default()
+        };
+        let url = format!("ws://127.0.0.1:{port}/");
+        match WebSocket::connect_with(&url, &options, Config::new()).await {
+            Err(DriverError::Rejected { status: s, .. }) => assert_eq!(s, status),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(server.await.unwrap(), Err(DriverError::Rejected { status: s, .. }) if s == status)
+        );
+    }
+}
+
+/// A connected client and server over an in-memory pipe.
+async fn pair(config: Config) -> (WebSocket<DuplexStream>, WebSocket<DuplexStream>) {
+    let (a, b) = tokio::io::duplex(64 << 10);
+    let server =
+        tokio::spawn(async move { WebSocket::accept(b, config, |_| Answer::accept()).await });
+    let client = WebSocket::client(a, ClientRequest::new("localhost", "/"), config)
+        .await
+        .unwrap();
+    (client, server.await.unwrap().unwrap())
+}
+
+/// `recv()` dropped over and over by `select!` while messages arrive a few
+/// bytes at a time: every message arrives once, whole, in order.
+#[tokio::test]
+async fn recv_is_cancel_safe() {
+    let (raw_client, server_side) = tokio::io::duplex(1 << 10);
+    let server = tokio::spawn(async move {
+        let mut ws = WebSocket::accept(server_side, Config::new(), |_| Answer::accept())
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut cancelled = 0u32;
+        while got.len() < 300 {
+            tokio::select! {
+                biased;
+                event = ws.recv() => match event.unwrap() {
+                    Event::Text(t) => got.push(t.to_owned()),
+                    other => panic!("{other:?}"),
+                },
+                () = tokio::task::yield_now() => cancelled += 1,
+            }
+            assert!(cancelled < 1_000_000);
+        }
+        (got, cancelled)
+    });
+    // A raw client: the handshake, then masked frames in 3-byte writes.
+    let mut raw = raw_client;
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut wire = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..300 {
+        let text = format!("message {i} {}", "é".repeat(i % 40));
+        hybi::frame::encode::encode_frame(
+            &mut wire,
+            true,
+            hybi::frame::Opcode::Text,
+            Some([1, 2, 3, 4]),
+            text.as_bytes(),
+        );
+        expected.push(text);
+    }
+    // (The 101 waits in the pipe, which has room for it.)
+    for piece in wire.chunks(3) {
+        raw.write_all(piece).await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    let (got, cancelled) = server.await.unwrap();
+    assert_eq!(got, expected);
+    assert!(cancelled > 100, "recv was cancelled {cancelled} times");
+    drop(raw);
+}
+
+/// Messages from other tasks go out through a `Sender`, in order.
+#[tokio::test]
+async fn senders_in_other_tasks_are_delivered_in_order() {
+    let (mut client, server) = pair(Config::new()).await;
+    let echo_task = tokio::spawn(echo(server));
+    let sender = client.sender();
+    let producer = tokio::spawn(async move {
+        for i in 0..200 {
+            sender.send_text(format!("from a task {i}")).await.unwrap();
+        }
+    });
+    for i in 0..200 {
+        match client.recv().await.unwrap() {
+            Event::Text(t) => assert_eq!(t, format!("from a task {i}")),
+            other => panic!("{other:?}"),
+        }
+    }
+    producer.await.unwrap();
+    client.close(CloseCode::NORMAL, "").await.unwrap();
+    assert_eq!(echo_task.await.unwrap().unwrap(), 1000);
+}
+
+/// A peer that never reads: sends wait once `max_queued` bytes are queued,
+/// `try_send` reports `Full`, and memory stays within the bound.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_reads_cannot_grow_our_memory() {
+    let (client_side, server_side) = tokio::io::duplex(4 << 10);
+    let bound = 64 << 10;
+    let accepting = tokio::spawn(async move {
+        WebSocket::accept(server_side, Config::new(), |_| Answer::accept()).await
+    });
+    // The client handshakes, then never reads again.
+    let client = WebSocket::client(client_side, ClientRequest::new("x", "/"), Config::new())
+        .await
+        .unwrap();
+    let server = accepting.await.unwrap().unwrap().max_queued(bound);
+    let mut server = server;
+    let chunk = vec![7u8; 16 << 10];
+    let mut sent = 0usize;
+    for _ in 0..1000 {
+        match tokio::time::timeout(Duration::from_secs(5), server.send_binary(&chunk)).await {
+            Ok(result) => {
+                result.unwrap();
+                sent += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(sent < 1000, "a send waits once the peer stops reading");
+    let queued_bytes = server.connection_mut().transmit().len();
+    assert!(
+        queued_bytes <= bound + chunk.len(),
+        "{queued_bytes} bytes queued"
+    );
+    // The buffers' capacity (they grow by doubling) stays within twice that.
+    let held = server.buffered_bytes();
+    assert!(
+        held <= 2 * (bound + chunk.len()) + (16 << 10),
+        "{held} bytes held"
+    );
+    // Senders: their budget is the same bound.
+    let sender = server.sender();
+    let mut queued = 0;
+    loop {
+        match sender.try_send_binary(chunk.clone()) {
+            Ok(()) => queued += 1,
+            Err(SendError::Full) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(queued < 100);
+    }
+    assert!(queued * chunk.len() <= bound, "{queued} chunks queued");
+    // The slow client is still connected: it only stopped reading.
+    assert_eq!(client.connection().state(), hybi::State::Open);
+}
+
+/// Keep-alive on tokio's clock: paused, it runs ahead to the Ping and the
+/// Pong deadline while the peer stays silent.
+#[tokio::test(start_paused = true)]
+async fn keepalive_fails_a_silent_peer_on_tokios_clock() {
+    let config = Config::new()
+        .keepalive_interval(Some(Duration::from_secs(20)))
+        .pong_timeout(Some(Duration::from_secs(20)));
+    let (_client, mut server) = pair(config).await;
+    let start = tokio::time::Instant::now();
+    // The client is never polled: it never answers the Ping.
+    let error = loop {
+        match server.recv().await {
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        matches!(error, DriverError::Ws(Error::PongTimeout)),
+        "{error:?}"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(40) && waited < Duration::from_secs(45),
+        "{waited:?}"
+    );
+}
+
+/// An idle connection gives back its buffers and still receives.
+#[tokio::test(start_paused = true)]
+async fn an_idle_connection_holds_no_buffers() {
+    let (mut client, mut server) = pair(Config::new()).await;
+    client.send_text("warm up").await.unwrap();
+    assert!(matches!(
+        server.recv().await.unwrap(),
+        Event::Text("warm up")
+    ));
+    assert!(server.buffered_bytes() > 0);
+    // Two idle seconds while waiting in recv (cancelled by the timeout).
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), server.recv())
+            .await
+            .is_err()
+    );
+    assert_eq!(server.buffered_bytes(), 0, "idle: no buffers");
+    client.send_text("after idle").await.unwrap();
+    assert!(matches!(
+        server.recv().await.unwrap(),
+        Event::Text("after idle")
+    ));
+}
+
+/// The echo loop allocates nothing per message once warm.
+#[tokio::test]
+async fn the_echo_loop_is_allocation_free() {
+    let (mut client, mut server) = pair(Config::new()).await;
+    let messages: Vec<String> = (0..64).map(|i| "x".repeat(1 + i * 37)).collect();
+    let round = async |client: &mut WebSocket<DuplexStream>,
+                       server: &mut WebSocket<DuplexStream>| {
+        for m in &messages {
+            client.send_text(m).await.unwrap();
+            match server.recv().await.unwrap() {
+                Event::Text(t) => {
+                    let n = t.len();
+                    assert_eq!(n, m.len());
+                }
+                other => panic!("{other:?}"),
+            }
+            server.send_text(m).await.unwrap();
+            assert!(matches!(client.recv().await.unwrap(), Event::Text(t) if t.len() == m.len()));
+        }
+    };
+    round(&mut client, &mut server).await;
+    let before = allocations();
+    for _ in 0..5 {
+        round(&mut client, &mut server).await;
+    }
+    let made = allocations() - before;
+    assert_eq!(
+        made,
+        0,
+        "{made} allocations in {} echoes",
+        5 * messages.len()
+    );
+}
