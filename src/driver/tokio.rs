@@ -288,6 +288,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         ws
     }
 
+    /// Runs an already open connection over `stream`: one whose
+    /// handshake another HTTP stack answered (hyper's upgrade, an HTTP/2 or
+    /// HTTP/3 extended CONNECT), made with
+    /// [`Connection::server_opened`] or [`Connection::client_opened`].
+    /// Bytes the peer sent after the upgrade that the other stack already
+    /// read go to `conn.receive` first.
+    #[must_use]
+    pub fn from_connection(stream: S, conn: Connection) -> Self {
+        Self::new(stream, conn)
+    }
+
     /// Runs the client's handshake over `stream` with `request`.
     ///
     /// # Errors
