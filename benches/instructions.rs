@@ -21,7 +21,13 @@
 //! (zlib-rs compressing the same messages alone), and the same without
 //! context takeover: `send_deflate_200_nct` (hybi's default, zlib's state
 //! freed per message), `send_deflate_200_kept` (kept and reset) and
-//! `send_deflate_200_nct_floor` (zlib-rs reset per message).
+//! `send_deflate_200_nct_floor` (zlib-rs reset per message); and
+//! receiving them (masked, compressed by zlib-rs, 2,000 per fresh
+//! connection, so count in multiples of 2,000): `receive_deflate_200`,
+//! `receive_deflate_200_nct`, `receive_deflate_200_kept`, and the floors
+//! `receive_deflate_200_floor` and `receive_deflate_200_nct_floor`
+//! (zlib-rs inflating the same payloads alone, then the UTF-8 check any
+//! text receiver makes).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -77,6 +83,8 @@ fn main() {
         }
         #[cfg(feature = "deflate")]
         s if s.starts_with("send_deflate_200") => send_deflate(s, count),
+        #[cfg(feature = "deflate")]
+        s if s.starts_with("receive_deflate_200") => receive_deflate(s, count),
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -84,7 +92,7 @@ fn main() {
 #[cfg(feature = "deflate")]
 fn send_deflate(scenario: &str, count: usize) {
     let messages: Vec<String> = (0..2000).map(ticker).collect();
-    let nct = scenario.contains("nct") || scenario.contains("kept");
+    let (nct, policy) = deflate_policy(scenario);
     if scenario.ends_with("floor") {
         let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
             level: 6,
@@ -110,10 +118,6 @@ fn send_deflate(scenario: &str, count: usize) {
         assert!(total > 0);
         return;
     }
-    let policy = hybi::DeflateConfig::new()
-        .own_no_context_takeover(nct)
-        .peer_no_context_takeover(nct)
-        .release_between_messages(!scenario.ends_with("kept"));
     let mut conn = hybi::testing::open_server_deflate(Config::new().deflate(policy));
     for i in 0..count {
         conn.send_text(&messages[i % 2000]).unwrap();
@@ -121,5 +125,80 @@ fn send_deflate(scenario: &str, count: usize) {
         assert_eq!(out[0], 0xc1);
         let n = out.len();
         conn.advance(n);
+    }
+}
+
+/// The policy a scenario name asks for: context takeover unless `nct` or
+/// `kept` (no takeover, zlib's state kept and reset) is in it.
+#[cfg(feature = "deflate")]
+fn deflate_policy(scenario: &str) -> (bool, hybi::DeflateConfig) {
+    let nct = scenario.contains("nct") || scenario.contains("kept");
+    let policy = hybi::DeflateConfig::new()
+        .own_no_context_takeover(nct)
+        .peer_no_context_takeover(nct)
+        .release_between_messages(!scenario.ends_with("kept"));
+    (nct, policy)
+}
+
+#[cfg(feature = "deflate")]
+fn receive_deflate(scenario: &str, count: usize) {
+    const PER_PASS: usize = 2000;
+    let (nct, policy) = deflate_policy(scenario);
+    let messages: Vec<String> = (0..PER_PASS).map(ticker).collect();
+    // A client's frames: compressed (one stream, or reset per message),
+    // masked, RSV1 set; the payloads with their tail for the floor.
+    let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
+        level: 6,
+        window_bits: -15,
+        mem_level: 8,
+        ..zlib_rs::DeflateConfig::default()
+    });
+    let mut wire = Vec::new();
+    let mut payloads = Vec::new();
+    let mut out = vec![0u8; 4096];
+    for m in &messages {
+        if nct {
+            d.reset();
+        }
+        let before = d.total_out();
+        d.compress(m.as_bytes(), &mut out, zlib_rs::DeflateFlush::SyncFlush)
+            .unwrap();
+        let n = (d.total_out() - before) as usize;
+        let start = wire.len();
+        hybi::frame::encode::encode_frame(
+            &mut wire,
+            true,
+            Opcode::Text,
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            &out[..n - 4],
+        );
+        wire[start] |= 0x40;
+        payloads.push(out[..n].to_vec());
+    }
+    let plain: usize = messages.iter().map(String::len).sum();
+    let passes = count / PER_PASS;
+    if scenario.ends_with("floor") {
+        let mut text = vec![0u8; 4096];
+        for _ in 0..passes {
+            let mut inf = zlib_rs::Inflate::new(false, 15);
+            let mut got = 0;
+            for p in &payloads {
+                if nct {
+                    inf.reset(false);
+                }
+                let before = inf.total_out();
+                inf.decompress(p, &mut text, zlib_rs::InflateFlush::SyncFlush)
+                    .unwrap();
+                let n = (inf.total_out() - before) as usize;
+                assert!(simdutf8::basic::from_utf8(&text[..n]).is_ok());
+                got += n;
+            }
+            assert_eq!(got, plain);
+        }
+        return;
+    }
+    for _ in 0..passes {
+        let mut conn = hybi::testing::open_server_deflate(Config::new().deflate(policy));
+        assert_eq!(feed(&mut conn, &wire), plain);
     }
 }

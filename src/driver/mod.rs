@@ -12,6 +12,9 @@
 #[cfg(feature = "blocking")]
 pub mod blocking;
 #[cfg(feature = "tokio")]
+#[doc = include_str!("programs.md")]
+pub mod programs {}
+#[cfg(feature = "tokio")]
 pub mod tokio;
 
 use alloc::borrow::ToOwned;

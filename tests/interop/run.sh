@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs examples/echo_server against an independent client (Python's
-# `websockets`): text, binary, 1 MiB and 3 MiB messages, ping, clean close.
+# Runs examples/echo_server and examples/tokio_echo_server (the tokio
+# driver) against an independent client (Python's `websockets`): text,
+# binary, 1 MiB and 3 MiB messages, ping, clean close.
 # Installs the client into a cached virtualenv; stops the server it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,23 +17,33 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate --example echo_server --example echo_client
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-log=$(mktemp)
-target/release/examples/echo_server "127.0.0.1:$port" >"$log" 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -f "$log"' EXIT
-
-for _ in $(seq 1 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null && break
-  sleep 0.1
-done
+[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate,tokio --example echo_server --example echo_client --example tokio_echo_server
+# Waits (at most 10 s) until something listens on 127.0.0.1:$1.
+wait_for_port() {
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2).close()" 2>/dev/null && return
+    sleep 0.1
+  done
+}
 
 status=0
-timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "ws://127.0.0.1:$port/" || status=$?
-sleep 0.2
-echo "echo_server log:"
-cat "$log"
+server_pid=
+log=$(mktemp)
+trap 'if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; rm -f "$log"' EXIT
+for server in echo_server tokio_echo_server; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  target/release/examples/$server "127.0.0.1:$port" >"$log" 2>&1 &
+  server_pid=$!
+  wait_for_port "$port"
+  echo "websockets client against $server:"
+  timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "ws://127.0.0.1:$port/" || status=$?
+  sleep 0.2
+  echo "$server log:"
+  cat "$log"
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+done
 
 # The other direction: hybi's client (examples/echo_client) against a
 # websockets echo server, with permessage-deflate and without.
@@ -40,10 +51,7 @@ for mode in "" --no-deflate; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   timeout 150 "$env_dir/bin/python" tests/interop/websockets_server.py "$port" &
   py_pid=$!
-  for _ in $(seq 1 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2).close()" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for_port "$port"
   echo "echo_client ${mode:-(deflate)} against websockets:"
   timeout 120 target/release/examples/echo_client "ws://127.0.0.1:$port/" $mode || status=$?
   wait "$py_pid" || status=$?
