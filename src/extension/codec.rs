@@ -53,6 +53,8 @@ pub(crate) struct Inflater {
     /// Output buffer, zero-filled once when it grows; `filled` bytes used.
     pub(crate) out: Vec<u8>,
     pub(crate) filled: usize,
+    /// A small last payload and the tail, joined for one zlib call.
+    joined: Vec<u8>,
 }
 
 impl core::fmt::Debug for Inflater {
@@ -75,7 +77,39 @@ impl Inflater {
             ended: false,
             out: Vec::new(),
             filled: 0,
+            joined: Vec::new(),
         }
+    }
+
+    /// [`inflate`](Self::inflate) of `payload` followed by the tail, in one
+    /// zlib call (what a small message's last frame costs most is the call).
+    ///
+    /// # Errors
+    /// As [`inflate`](Self::inflate).
+    pub(crate) fn inflate_with_tail(
+        &mut self,
+        payload: &[u8],
+        room: usize,
+    ) -> Result<Inflated, InvalidData> {
+        let mut joined = core::mem::take(&mut self.joined);
+        joined.clear();
+        joined.extend_from_slice(payload);
+        joined.extend_from_slice(&TAIL);
+        let result = self.inflate(&joined, room);
+        self.joined = joined;
+        result
+    }
+
+    /// [`probe`](Self::probe) of what the last
+    /// [`inflate_with_tail`](Self::inflate_with_tail) left from `from`.
+    ///
+    /// # Errors
+    /// As [`probe`](Self::probe).
+    pub(crate) fn probe_joined(&mut self, from: usize) -> Result<(usize, bool), InvalidData> {
+        let joined = core::mem::take(&mut self.joined);
+        let result = self.probe(joined.get(from..).unwrap_or_default());
+        self.joined = joined;
+        result
     }
 
     /// Inflates from `input`, appending at most `room` bytes to `out`.
@@ -202,11 +236,14 @@ impl Inflater {
         if self.filled == 0 && self.out.len() > keep {
             self.out = Vec::new();
         }
+        if keep == 0 {
+            self.joined = Vec::new();
+        }
     }
 
-    /// Heap bytes held (the output buffer; zlib's state is not counted).
+    /// Heap bytes held (the buffers; zlib's state is not counted).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.out.capacity()
+        self.out.capacity() + self.joined.capacity()
     }
 }
 

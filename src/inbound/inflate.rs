@@ -186,12 +186,26 @@ impl RxCore {
                 // DEFLATE stream (an empty message is at least `00`).
                 return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
             }
+            // The last frame's payload, when small, goes in with the tail in
+            // one call (zlib's per-call cost is most of a small message's).
+            let join = !feeding_tail
+                && frame.fin
+                && frame.remaining == 0
+                && progress.tail == 0
+                && frame.pending <= JOIN_TAIL;
             let input: &[u8] = if feeding_tail {
                 &TAIL[usize::from(progress.tail)..]
             } else {
                 &self.buf.data[self.pos..self.pos + frame.pending]
             };
-            let Ok(step) = inflater.inflate(input, room) else {
+            let result = if join {
+                inflater.inflate_with_tail(input, room)
+            } else {
+                inflater.inflate(input, room)
+            };
+            // What the call consumed counts in `input` and then the tail.
+            let input_len = input.len() + if join { TAIL.len() } else { 0 };
+            let Ok(step) = result else {
                 // Text inflated before the fault is judged first, so the
                 // error does not depend on where the input was split.
                 let text = &inflater.out[progress.valid..inflater.filled];
@@ -206,7 +220,12 @@ impl RxCore {
             let mut full = step.full;
             if full && room == limit_left {
                 // At the limit: one more byte means the message is too big.
-                match inflater.probe(&input[consumed..]) {
+                let probed = if join {
+                    inflater.probe_joined(consumed)
+                } else {
+                    inflater.probe(&input[consumed..])
+                };
+                match probed {
                     Ok((_, true)) => {
                         return Err(self.fail(ProtocolError::MessageTooBig.into(), link));
                     }
@@ -219,23 +238,26 @@ impl RxCore {
                     }
                 }
             }
-            if !full && consumed < input.len() {
+            if !full && consumed < input_len {
                 // Room to write and input left, yet no progress: not DEFLATE.
                 return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
             }
-            if feeding_tail {
-                progress.tail += consumed as u8;
+            let from_payload = if feeding_tail {
+                0
             } else {
-                self.pos += consumed;
-                frame.pending -= consumed;
-                progress.fed += consumed as u64;
-            }
+                consumed.min(frame.pending)
+            };
+            self.pos += from_payload;
+            frame.pending -= from_payload;
+            progress.fed += from_payload as u64;
+            // (At most the four bytes of the tail.)
+            progress.tail += (consumed - from_payload) as u8;
             self.msg_start = self.pos;
             self.msg_end = self.pos;
             self.valid = self.pos;
             // Text is checked as it is produced; a complete message may not
             // end inside a character.
-            let complete = feeding_tail && usize::from(progress.tail) == TAIL.len() && !full;
+            let complete = usize::from(progress.tail) == TAIL.len() && !full;
             if frame.kind == MessageKind::Text {
                 let new = &inflater.out[progress.valid..inflater.filled];
                 match validate_prefix(new) {
@@ -265,6 +287,9 @@ impl RxCore {
         }
     }
 }
+
+/// The largest last-frame payload copied to join the tail in one call.
+const JOIN_TAIL: usize = 512;
 
 /// Where a chunk of at most `threshold` bytes of `valid` (validated) output
 /// ends: at `threshold`, for text moved back to a character boundary
