@@ -66,6 +66,19 @@ impl Stream for std::os::unix::net::UnixStream {
     }
 }
 
+/// A TLS stream (`wss://`): the timeout is the socket's.
+#[cfg(feature = "rustls")]
+impl<C, T, D> Stream for rustls::StreamOwned<C, T>
+where
+    C: core::ops::DerefMut + core::ops::Deref<Target = rustls::ConnectionCommon<D>>,
+    T: Stream,
+    D: rustls::SideData,
+{
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(timeout)
+    }
+}
+
 impl<T: Stream + ?Sized> Stream for &mut T {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         (**self).set_read_timeout(timeout)
@@ -141,6 +154,65 @@ impl WebSocket<TcpStream> {
         stream.set_nodelay(true)?;
         let conn = client_for(&url, options, config)?;
         Self::handshake_as_client(stream, conn)
+    }
+}
+
+/// A `wss://` client stream.
+#[cfg(feature = "rustls")]
+pub type TlsClientStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// A `wss://` server stream.
+#[cfg(feature = "rustls")]
+pub type TlsServerStream = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
+
+#[cfg(feature = "rustls")]
+impl WebSocket<TlsClientStream> {
+    /// Connects to a `wss://` (or `ws://`, refused: use
+    /// [`connect`](WebSocket::connect)) URL over TLS, verifying the server's
+    /// certificate for the URL's host against `tls`'s root store (build it
+    /// from the webpki roots, the platform's, or your own CA).
+    ///
+    /// # Errors
+    /// As [`connect`](WebSocket::connect); a certificate the roots do not
+    /// vouch for is [`DriverError::Io`] (rustls' error inside), and a host
+    /// that is not a valid server name is [`DriverError::Unsupported`].
+    pub fn connect_tls(
+        url: &str,
+        options: &ClientOptions<'_>,
+        config: Config,
+        tls: alloc::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<Self, DriverError> {
+        let url = WsUrl::parse(url)?;
+        if !url.secure() {
+            return Err(DriverError::Unsupported("connect_tls needs a wss:// URL"));
+        }
+        let name = rustls::pki_types::ServerName::try_from(alloc::string::String::from(url.host()))
+            .map_err(|_| {
+                DriverError::Unsupported("the URL's host is not a valid TLS server name")
+            })?;
+        let session = rustls::ClientConnection::new(tls, name).map_err(io::Error::other)?;
+        let socket = TcpStream::connect((url.host(), url.port()))?;
+        socket.set_nodelay(true)?;
+        let conn = client_for(&url, options, config)?;
+        WebSocket::handshake_as_client(rustls::StreamOwned::new(session, socket), conn)
+    }
+}
+
+#[cfg(feature = "rustls")]
+impl WebSocket<TlsServerStream> {
+    /// [`accept`](WebSocket::accept) over TLS on an accepted socket.
+    ///
+    /// # Errors
+    /// As [`accept`](WebSocket::accept); a failed TLS handshake is
+    /// [`DriverError::Io`].
+    pub fn accept_tls(
+        socket: TcpStream,
+        tls: alloc::sync::Arc<rustls::ServerConfig>,
+        config: Config,
+        decide: impl FnOnce(&Request<'_>) -> Answer,
+    ) -> Result<Self, DriverError> {
+        let session = rustls::ServerConnection::new(tls).map_err(io::Error::other)?;
+        WebSocket::accept(rustls::StreamOwned::new(session, socket), config, decide)
     }
 }
 
@@ -444,6 +516,11 @@ impl<S: Stream> WebSocket<S> {
     #[must_use]
     pub fn get_ref(&self) -> &S {
         &self.stream
+    }
+
+    /// The stream, to reach what the driver does not wrap.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.stream
     }
 
     /// The engine's connection and the stream, apart.
