@@ -6,6 +6,8 @@
 //! ```sh
 //! cargo run --release --features tokio,deflate --example tokio_echo_server -- 127.0.0.1:9002
 //! ```
+//!
+//! With `--features tokio-rustls`, `--tls CERT.pem KEY.pem` serves `wss://`.
 
 use std::time::Duration;
 
@@ -26,7 +28,14 @@ fn config() -> Config {
 
 /// Echoes every message, without a copy, until the peer closes.
 pub async fn serve(socket: TcpStream) -> Result<u64, DriverError> {
-    let mut ws = WebSocket::accept(socket, config(), |_| Answer::accept()).await?;
+    echo(WebSocket::accept(socket, config(), |_| Answer::accept()).await?).await
+}
+
+/// The echo loop, over any stream.
+pub async fn echo<S>(mut ws: WebSocket<S>) -> Result<u64, DriverError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let mut messages = 0;
     loop {
         let closed = {
@@ -52,19 +61,66 @@ pub async fn serve(socket: TcpStream) -> Result<u64, DriverError> {
     }
 }
 
+/// The TLS configuration from `--tls CERT KEY`, if given.
+#[cfg(feature = "tokio-rustls")]
+fn tls(args: &[String]) -> std::io::Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let Some(at) = args.iter().position(|a| a == "--tls") else {
+        return Ok(None);
+    };
+    let (Some(cert), Some(key)) = (args.get(at + 1), args.get(at + 2)) else {
+        return Err(std::io::Error::other("--tls needs CERT.pem KEY.pem"));
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(std::io::Error::other)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(std::io::Error::other)?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(std::io::Error::other)?;
+    Ok(Some(std::sync::Arc::new(config)))
+}
+
 #[allow(dead_code)]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "127.0.0.1:9002".into());
+    #[cfg(feature = "tokio-rustls")]
+    let tls = tls(&args)?;
+    #[cfg(not(feature = "tokio-rustls"))]
+    if args.iter().any(|a| a == "--tls") {
+        return Err(std::io::Error::other(
+            "--tls needs the tokio-rustls feature",
+        ));
+    }
     let listener = TcpListener::bind(&addr).await?;
     println!("tokio_echo_server listening on {}", listener.local_addr()?);
     loop {
         let (socket, peer) = listener.accept().await?;
         socket.set_nodelay(true)?;
+        #[cfg(feature = "tokio-rustls")]
+        let tls = tls.clone();
         tokio::spawn(async move {
-            match serve(socket).await {
+            #[cfg(feature = "tokio-rustls")]
+            let served = match tls {
+                Some(tls) => {
+                    match WebSocket::accept_tls(socket, tls, config(), |_| Answer::accept()).await {
+                        Ok(ws) => echo(ws).await,
+                        Err(e) => Err(e),
+                    }
+                }
+                None => serve(socket).await,
+            };
+            #[cfg(not(feature = "tokio-rustls"))]
+            let served = serve(socket).await;
+            match served {
                 Ok(n) => println!("{peer}: closed after {n} events"),
                 Err(e) => println!("{peer}: {e}"),
             }

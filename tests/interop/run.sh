@@ -17,7 +17,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate,tokio --example echo_server --example echo_client --example tokio_echo_server
+[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate,tokio-rustls \
+  --example echo_server --example echo_client --example tokio_echo_server --example test_cert
 # Waits (at most 10 s) until something listens on 127.0.0.1:$1.
 wait_for_port() {
   for _ in $(seq 1 100); do
@@ -44,6 +45,24 @@ for server in echo_server tokio_echo_server; do
   wait "$server_pid" 2>/dev/null || true
   server_pid=
 done
+
+# wss: tokio_echo_server over TLS with a certificate made now, the client
+# trusting that certificate only.
+certs=$(mktemp -d)
+target/release/examples/test_cert "$certs" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+target/release/examples/tokio_echo_server "127.0.0.1:$port" --tls "$certs/cert.pem" "$certs/key.pem" >"$log" 2>&1 &
+server_pid=$!
+wait_for_port "$port"
+echo "websockets client against tokio_echo_server over wss:"
+timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "wss://localhost:$port/" --ca "$certs/cert.pem" || status=$?
+sleep 0.2
+echo "tokio_echo_server (wss) log:"
+cat "$log"
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=
+rm -rf "$certs"
 
 # The other direction: hybi's client (examples/echo_client) against a
 # websockets echo server, with permessage-deflate and without.

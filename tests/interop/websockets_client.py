@@ -1,6 +1,7 @@
 """Drive hybi's echo server with an independent client: Python's `websockets`.
 
-Usage: python websockets_client.py ws://127.0.0.1:PORT/
+Usage: python websockets_client.py ws://127.0.0.1:PORT/ [--ca CERT.pem]
+(with --ca, a wss:// URL whose certificate CERT.pem vouches for)
 With permessage-deflate (websockets' default) and then without: checks text,
 multi-byte text, binary, a 1 MiB text and a 1 MiB binary message, a 3 MiB
 message (chunked on the server), a fragmented message, ping/pong, and a clean
@@ -9,9 +10,13 @@ non-zero on failure.
 """
 import asyncio
 import os
+import ssl
 import sys
 
 from websockets.asyncio.client import connect
+
+
+TLS = None
 
 
 async def main(url: str) -> int:
@@ -35,7 +40,7 @@ CHECKS = 11
 
 async def session(url: str, compression, check) -> int:
     before = check.failures
-    async with connect(url, max_size=None, open_timeout=10, compression=compression) as ws:
+    async with connect(url, max_size=None, open_timeout=10, compression=compression, ssl=TLS) as ws:
         agreed = ws.response.headers.get("Sec-WebSocket-Extensions")
         print(f"negotiated (compression={compression}): Sec-WebSocket-Extensions: {agreed or '(none)'}")
         check("permessage-deflate agreed as offered",
@@ -70,4 +75,7 @@ async def session(url: str, compression, check) -> int:
 
 
 if __name__ == "__main__":
+    if "--ca" in sys.argv:
+        TLS = ssl.create_default_context(cafile=sys.argv[sys.argv.index("--ca") + 1])
+        print(f"TLS: trusting {sys.argv[sys.argv.index('--ca') + 1]} only")
     sys.exit(asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "ws://127.0.0.1:9001/")))
