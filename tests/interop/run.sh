@@ -46,6 +46,32 @@ for server in echo_server tokio_echo_server; do
   server_pid=
 done
 
+# Node's ws client against tokio_echo_server (ws pinned by
+# tests/interop/node/package-lock.json, installed into a cached directory);
+# skipped with a message where Node is not installed.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  node_dir="${HYBI_INTEROP_NODE:-$HOME/.cache/hybi/interop-node}"
+  node_want=$(cat tests/interop/node/package.json tests/interop/node/package-lock.json | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$node_dir/.hybi-stamp" ] || [ "$(cat "$node_dir/.hybi-stamp")" != "$node_want" ]; then
+    rm -rf "$node_dir"
+    mkdir -p "$node_dir"
+    cp tests/interop/node/package.json tests/interop/node/package-lock.json "$node_dir/"
+    (cd "$node_dir" && npm ci --silent --no-audit --no-fund)
+    echo "$node_want" > "$node_dir/.hybi-stamp"
+  fi
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  target/release/examples/tokio_echo_server "127.0.0.1:$port" >"$log" 2>&1 &
+  server_pid=$!
+  wait_for_port "$port"
+  echo "node ws client against tokio_echo_server:"
+  NODE_PATH="$node_dir/node_modules" timeout 120 node tests/interop/node/ws_client.js "ws://127.0.0.1:$port/" || status=$?
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+else
+  echo "node ws interop skipped: node and npm are not installed here"
+fi
+
 # wss: tokio_echo_server over TLS with a certificate made now, the client
 # trusting that certificate only.
 certs=$(mktemp -d)
