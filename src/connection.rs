@@ -265,6 +265,12 @@ impl Connection {
         })
     }
 
+    /// The configuration this connection runs with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.rx.config
+    }
+
     /// Server: the handshake request waiting for `accept` or `reject`, if any.
     #[must_use]
     pub fn request(&self) -> Option<Request<'_>> {

@@ -28,8 +28,8 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use super::{
-    Answer, ClientOptions, DriverError, Joiner, OwnedMessage, client_for, client_handshake,
-    finished, server_handshake, settle,
+    Answer, ClientOptions, DriverError, Joiner, OwnedMessage, awaiting_tcp_close, client_for,
+    client_handshake, finished, server_handshake, settle, tcp_close_wait,
 };
 use crate::{
     ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, Time,
@@ -415,6 +415,7 @@ impl<S: Stream> WebSocket<S> {
             }
             self.flush()?;
             if finished(&self.conn) || self.eof {
+                self.wait_for_tcp_close();
                 return Err(DriverError::Closed);
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -526,6 +527,20 @@ impl<S: Stream> WebSocket<S> {
     /// The engine's connection and the stream, apart.
     pub fn into_parts(self) -> (Connection, S) {
         (self.conn, self.stream)
+    }
+
+    /// A client after the closing handshake: reads until the server closes
+    /// TCP, for at most the close timeout (what arrives is discarded).
+    fn wait_for_tcp_close(&mut self) {
+        if self.eof || !awaiting_tcp_close(&self.conn) {
+            return;
+        }
+        let until = Instant::now() + tcp_close_wait(self.conn.config());
+        while !self.eof && Instant::now() < until {
+            if self.read_some_until(Some(until)).is_err() {
+                return;
+            }
+        }
     }
 
     fn tick(&mut self) {

@@ -294,6 +294,21 @@ pub struct ClientOptions<'a> {
     pub origin: Option<&'a str>,
 }
 
+/// Whether a client has finished the closing handshake and waits for the
+/// server to close TCP (RFC 6455 §7.1.1: the server closes first, so its
+/// side, not ours, holds TIME_WAIT); drivers wait for that end of stream
+/// for at most `Config::close_timeout`.
+pub(crate) fn awaiting_tcp_close(conn: &Connection) -> bool {
+    conn.state() == State::Closed && conn.role() == crate::Role::Client && !conn.close_expected()
+}
+
+/// How long a client waits for the server to close TCP.
+pub(crate) fn tcp_close_wait(config: &Config) -> core::time::Duration {
+    config
+        .get_close_timeout()
+        .unwrap_or(core::time::Duration::from_secs(10))
+}
+
 /// Whether `conn` can receive nothing more.
 pub(crate) fn finished(conn: &Connection) -> bool {
     matches!(conn.state(), State::Closed | State::Failed)

@@ -54,8 +54,8 @@ use ::tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
 use ::tokio::time::{Instant, Sleep};
 
 use super::{
-    Answer, ClientOptions, DriverError, Joiner, OwnedMessage, client_for, client_handshake,
-    finished, server_handshake, settle,
+    Answer, ClientOptions, DriverError, Joiner, OwnedMessage, awaiting_tcp_close, client_for,
+    client_handshake, finished, server_handshake, settle, tcp_close_wait,
 };
 use crate::{
     ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, State,
@@ -97,6 +97,8 @@ pub struct WebSocket<S> {
     last_read: Instant,
     /// The buffers were given back: read through the stack first.
     shrunk: bool,
+    /// A closed client waits until then for the server to close TCP.
+    tcp_close_by: Option<Instant>,
     eof: bool,
     max_queued: usize,
     /// Senders' messages, and the byte budget they draw from.
@@ -344,6 +346,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             sleep_at: None,
             last_read: now,
             shrunk: false,
+            tcp_close_by: None,
             eof: false,
             max_queued: DEFAULT_MAX_QUEUED,
             commands,
@@ -725,10 +728,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
             if finished(&self.conn) || self.eof {
                 // Whatever is still queued (our Close) goes out first.
-                return match self.poll_write_ready(cx) {
-                    Ok(()) if self.conn.wants_transmit() => Poll::Pending,
-                    _ => Poll::Ready(Err(DriverError::Closed)),
-                };
+                match self.poll_write_ready(cx) {
+                    Ok(()) if self.conn.wants_transmit() => return Poll::Pending,
+                    Ok(()) if !self.eof && awaiting_tcp_close(&self.conn) => {
+                        // A client waits (at most the close timeout) for the
+                        // server to close TCP first.
+                        let now = Instant::now();
+                        let by = *self
+                            .tcp_close_by
+                            .get_or_insert_with(|| now + tcp_close_wait(self.conn.config()));
+                        if now < by {
+                            if self.poll_timers(cx) {
+                                continue;
+                            }
+                            match ready!(self.poll_read(cx)) {
+                                Ok(()) => continue,
+                                Err(_) => return Poll::Ready(Err(DriverError::Closed)),
+                            }
+                        }
+                        return Poll::Ready(Err(DriverError::Closed));
+                    }
+                    _ => return Poll::Ready(Err(DriverError::Closed)),
+                }
             }
             if self.poll_timers(cx) {
                 continue;
@@ -752,10 +773,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             .poll_timeout()
             .map(|t| self.origin + t.since_origin());
         let idle = (!self.shrunk).then_some(self.last_read + IDLE_SHRINK);
-        let wake = match (engine, idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let wake = [engine, idle, self.tcp_close_by]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(wake) = wake else {
             self.sleep_at = None;
             return false;
