@@ -23,21 +23,29 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn add_live(bytes: i64) {
+    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
 }
 
 // SAFETY: forwards to the system allocator; the counter is thread-local.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        add_live(layout.size() as i64);
         // SAFETY: the caller's layout, passed on.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        add_live(-(layout.size() as i64));
         // SAFETY: `ptr` came from `alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        add_live(new_size as i64 - layout.size() as i64);
         // SAFETY: as for `alloc` and `dealloc`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -395,4 +403,49 @@ async fn the_echo_loop_is_allocation_free() {
         "{made} allocations in {} echoes",
         5 * messages.len()
     );
+}
+
+/// An idle server connection, after its buffers went back, costs at most
+/// 2 KiB: the `WebSocket` itself (which a server's task holds) plus the heap
+/// it keeps (the engine's, the driver's timer, and the in-memory pipe's own
+/// buffers, counted here too, so this is an upper bound).
+#[tokio::test(start_paused = true)]
+async fn an_idle_connection_costs_at_most_2_kib_of_heap() {
+    let (mut raw, server_side) = tokio::io::duplex(4 << 10);
+    let before = LIVE.with(Cell::get);
+    let accepting = tokio::spawn(async move {
+        WebSocket::accept(server_side, Config::new(), |_| Answer::accept()).await
+    });
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut server = accepting.await.unwrap().unwrap();
+    let mut wire = Vec::new();
+    hybi::frame::encode::encode_frame(
+        &mut wire,
+        true,
+        hybi::frame::Opcode::Text,
+        Some([1, 2, 3, 4]),
+        b"hello",
+    );
+    raw.write_all(&wire).await.unwrap();
+    assert!(matches!(server.recv().await.unwrap(), Event::Text("hello")));
+    // Idle for two (paused) seconds, waiting in recv.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), server.recv())
+            .await
+            .is_err()
+    );
+    assert_eq!(server.buffered_bytes(), 0);
+    let held = LIVE.with(Cell::get) - before;
+    println!(
+        "idle connection: {held} heap bytes (with the pipe's), WebSocket struct {} bytes",
+        std::mem::size_of_val(&server)
+    );
+    let total = held as usize + std::mem::size_of_val(&server);
+    assert!(total <= 2048, "{total} bytes for an idle connection");
+    drop(raw);
 }

@@ -101,11 +101,18 @@ pub struct WebSocket<S> {
     tcp_close_by: Option<Instant>,
     eof: bool,
     max_queued: usize,
-    /// Senders' messages, and the byte budget they draw from.
-    commands: mpsc::UnboundedReceiver<(Command, OwnedSemaphorePermit)>,
-    command_tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
-    budget: Arc<Semaphore>,
+    /// Senders' messages and the byte budget they draw from, made when the
+    /// first [`Sender`] is (a connection without one holds none of it).
+    senders: Option<alloc::boxed::Box<Senders>>,
     joiner: Joiner,
+}
+
+/// The queue [`Sender`]s feed and its budget.
+#[derive(Debug)]
+struct Senders {
+    commands: mpsc::UnboundedReceiver<(Command, OwnedSemaphorePermit)>,
+    tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
+    budget: Arc<Semaphore>,
 }
 
 /// A cloneable handle that queues messages for a [`WebSocket`] from other
@@ -337,7 +344,6 @@ impl WebSocket<TlsServerStream> {
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     fn new(stream: S, conn: Connection) -> Self {
         let now = Instant::now();
-        let (command_tx, commands) = mpsc::unbounded_channel();
         let mut ws = Self {
             conn,
             stream,
@@ -349,9 +355,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             tcp_close_by: None,
             eof: false,
             max_queued: DEFAULT_MAX_QUEUED,
-            commands,
-            command_tx,
-            budget: Arc::new(Semaphore::new(DEFAULT_MAX_QUEUED)),
+            senders: None,
             joiner: Joiner::default(),
         };
         ws.tick();
@@ -419,24 +423,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// Bytes that may wait for the socket before a send waits (and the
-    /// budget of [`Sender`]s); [`DEFAULT_MAX_QUEUED`] unless set.
+    /// Bytes that may wait for the socket before the owner stops reading
+    /// (and the budget of [`Sender`]s); [`DEFAULT_MAX_QUEUED`] unless set.
+    /// Set it before the first [`sender`](Self::sender).
     #[must_use]
     pub fn max_queued(mut self, bytes: usize) -> Self {
-        let bytes = bytes.max(1);
-        let max = Semaphore::MAX_PERMITS.min(bytes);
-        self.budget = Arc::new(Semaphore::new(max));
-        self.max_queued = max;
+        self.max_queued = Semaphore::MAX_PERMITS.min(bytes.max(1));
+        self.senders = None;
         self
     }
 
-    /// A handle to queue messages from other tasks.
-    #[must_use]
-    pub fn sender(&self) -> Sender {
+    /// A handle to queue messages from other tasks (the queue is made with
+    /// the first one).
+    pub fn sender(&mut self) -> Sender {
+        let max = self.max_queued;
+        let senders = self.senders.get_or_insert_with(|| {
+            let (tx, commands) = mpsc::unbounded_channel();
+            alloc::boxed::Box::new(Senders {
+                commands,
+                tx,
+                budget: Arc::new(Semaphore::new(max)),
+            })
+        });
         Sender {
-            tx: self.command_tx.clone(),
-            budget: Arc::clone(&self.budget),
-            max: self.max_queued,
+            tx: senders.tx.clone(),
+            budget: Arc::clone(&senders.budget),
+            max,
         }
     }
 
@@ -635,13 +647,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// up (nothing is taken while `max_queued` bytes wait).
     /// With a context, an empty queue wakes the task when a sender queues.
     fn take_commands(&mut self, mut cx: Option<&mut Context<'_>>) {
+        let Some(senders) = self.senders.as_deref_mut() else {
+            return;
+        };
         while self.conn.transmit().len() < self.max_queued {
             let (command, permit) = match cx.as_deref_mut() {
-                Some(cx) => match self.commands.poll_recv(cx) {
+                Some(cx) => match senders.commands.poll_recv(cx) {
                     Poll::Ready(Some(next)) => next,
                     _ => return,
                 },
-                None => match self.commands.try_recv() {
+                None => match senders.commands.try_recv() {
                     Ok(next) => next,
                     Err(_) => return,
                 },
