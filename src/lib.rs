@@ -106,6 +106,7 @@ mod handshake;
 mod inbound;
 mod opened;
 mod outbound;
+mod prepared;
 mod rng;
 mod send;
 mod state;
@@ -158,6 +159,7 @@ pub use handshake::{
     UpgradeAnswer, UpgradeOffer, UrlError, WsUrl, check_connect_response, connect_request_headers,
 };
 pub use opened::Negotiated;
+pub use prepared::PreparedMessage;
 pub use rng::{ChaChaRandom, MaskSource, RandomUnavailable, SeededRandom};
 pub use state::State;
 pub use timers::Time;

@@ -185,6 +185,40 @@ impl TxCore {
         Ok(())
     }
 
+    /// Queues a prepared message's frame where it fits, else its payload.
+    pub(crate) fn send_prepared(
+        &mut self,
+        life: &Cell<Life>,
+        message: &crate::PreparedMessage,
+    ) -> Result<(), UsageError> {
+        self.check_message(life)?;
+        if self.masks() {
+            // A client masks every frame with its own keys.
+            return self.send_message(life, message.kind(), message.payload());
+        }
+        #[cfg(feature = "deflate")]
+        if self.deflate.agreed() {
+            let compressed = message.compressed_frame();
+            match self
+                .deflate
+                .prepared_fit(compressed.map(|(bits, _)| bits), message.payload().len())
+            {
+                crate::extension::PreparedFit::Compressed => match compressed {
+                    Some((_, Some(frame))) => self.append_raw(&[frame]),
+                    // Compressing did not make it smaller: as it is.
+                    _ => self.append_raw(&[message.frame()]),
+                },
+                crate::extension::PreparedFit::Plain => self.append_raw(&[message.frame()]),
+                crate::extension::PreparedFit::Neither => {
+                    return self.send_message(life, message.kind(), message.payload());
+                }
+            }
+            return Ok(());
+        }
+        self.append_raw(&[message.frame()]);
+        Ok(())
+    }
+
     pub(crate) fn send_fragment(
         &mut self,
         life: &Cell<Life>,

@@ -37,6 +37,24 @@ macro_rules! send_methods {
                 .send_message(link.life, crate::MessageKind::Binary, data)
         }
 
+        /// Queues a [`PreparedMessage`](crate::PreparedMessage): its frame
+        /// as encoded once (compressed once, where permessage-deflate was
+        /// agreed without server context takeover and with a window that
+        /// fits), or, on a connection it does not fit, its payload sent as
+        /// [`send_text`](Self::send_text) or `send_binary` would.
+        ///
+        /// # Errors
+        /// As for [`send_text`](Self::send_text).
+        ///
+        /// Call next: drain `transmit`.
+        pub fn send_prepared(
+            &mut self,
+            message: &crate::PreparedMessage,
+        ) -> Result<(), crate::UsageError> {
+            let link = self.send_link();
+            link.tx.borrow_mut().send_prepared(link.life, message)
+        }
+
         /// Queues one fragment of a message of `kind`; `last` ends the message.
         ///
         /// The first fragment carries the kind's opcode, later ones are

@@ -225,6 +225,51 @@ fn echo_loop_is_allocation_free_without_context_takeover() {
     );
 }
 
+/// A prepared message queued on 100 server connections, round after
+/// round: no allocation per recipient once the transmit buffers have
+/// grown (also with the frame compressed once, without server context
+/// takeover).
+#[test]
+fn prepared_messages_are_allocation_free_per_recipient() {
+    let update = "{\"type\":\"message\",\"from\":\"ada\",\"text\":\"hello, room\"} ".repeat(20);
+    let mut cases = vec![(
+        hybi::PreparedMessage::text(&update),
+        (0..100)
+            .map(|_| hybi::testing::open_server(Config::new()))
+            .collect::<Vec<_>>(),
+    )];
+    #[cfg(feature = "deflate")]
+    {
+        let policy = hybi::DeflateConfig::new().own_no_context_takeover(true);
+        cases.push((
+            hybi::PreparedMessage::text(&update).compressed(15, 6),
+            (0..100)
+                .map(|_| hybi::testing::open_server_deflate(Config::new().deflate(policy)))
+                .collect(),
+        ));
+    }
+    for (prepared, mut conns) in cases {
+        let round = |conns: &mut Vec<Connection>| {
+            for conn in conns.iter_mut() {
+                conn.send_prepared(&prepared).unwrap();
+                let n = conn.transmit().len();
+                assert!(n > 0 && n <= prepared.payload().len() + 4);
+                conn.advance(n);
+            }
+        };
+        round(&mut conns);
+        let before = allocations();
+        for _ in 0..10 {
+            round(&mut conns);
+        }
+        assert_eq!(
+            allocations() - before,
+            0,
+            "allocations for 1,000 recipients"
+        );
+    }
+}
+
 const TEXT: Send = Send::Whole { text: true };
 const BINARY: Send = Send::Whole { text: false };
 

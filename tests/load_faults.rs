@@ -74,13 +74,16 @@ async fn step<T, E: Display>(
 /// Waits (polling every 10 ms) until `done` holds, at most `limit`.
 async fn wait_until(limit: Duration, what: &str, done: impl Fn() -> bool) -> Result<(), String> {
     let start = Instant::now();
-    while !done() {
+    for _ in 0..=limit.as_millis() / 10 {
+        if done() {
+            return Ok(());
+        }
         if start.elapsed() > limit {
-            return Err(format!("{what}: not within {limit:?}"));
+            break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Ok(())
+    Err(format!("{what}: not within {limit:?}"))
 }
 
 /// A field of /proc/self/status in KiB (`VmRSS:`, `VmHWM:`), 0 if unknown.
@@ -270,6 +273,8 @@ async fn accept(socket: TcpStream, config: Config) -> Result<WebSocket<TcpStream
 struct Echoed {
     messages: usize,
     close: u16,
+    /// The connection's buffers when the peer's Close came.
+    held_at_close: usize,
 }
 
 /// Echoes without copying (`recv_with_outbound`) until the peer closes;
@@ -306,8 +311,13 @@ async fn echo(mut ws: WebSocket<TcpStream>, idle: Duration) -> Result<Echoed, St
             closed.map_err(|e| format!("echo: {e}"))?
         };
         if let Some(close) = closed {
+            let held_at_close = ws.buffered_bytes();
             step(idle, "echo flush", ws.flush()).await?;
-            return Ok(Echoed { messages, close });
+            return Ok(Echoed {
+                messages,
+                close,
+                held_at_close,
+            });
         }
     }
     Err("echo: more events than the bound".into())
@@ -862,13 +872,21 @@ fn many_connections_echo_every_message_intact() {
     assert_eq!(echoed, expected);
 
     assert_eq!(served.accepted, n);
-    let mut echoed_by_server = 0;
+    let (mut echoed_by_server, mut server_held) = (0, 0);
     for result in &served.results {
         match result {
-            Ok(e) if e.close == 1000 => echoed_by_server += e.messages,
+            Ok(e) if e.close == 1000 => {
+                echoed_by_server += e.messages;
+                server_held += e.held_at_close;
+            }
             other => panic!("a server connection ended with {other:?}"),
         }
     }
+    println!(
+        "load: the server ends held {:.1} KiB of buffers per connection when the Close came \
+         after the idle wait ({server_held} bytes in all)",
+        server_held as f64 / 1024.0 / n as f64
+    );
     assert_eq!(echoed_by_server, expected, "messages the server echoed");
 }
 
@@ -1283,7 +1301,8 @@ fn a_reader_that_never_reads_stays_within_the_bound() {
     println!(
         "load: never-reader: the peer's socket took {:.1} MiB before the budget stayed full \
          ({} ms); {:.1} MiB queued in all; the connection held at most {} KiB waiting for the \
-         socket and {} KiB of buffers (max_queued {} KiB); VmRSS {:.1} MiB when full, {:.1} MiB \
+         socket and {} KiB of buffers (max_queued {} KiB; the Senders' queue holds at most \
+         max_queued more); VmRSS {:.1} MiB when full, {:.1} MiB \
          at the end",
         (report.before_full * CHUNK) as f64 / f64::from(1 << 20),
         saturated_in.as_millis(),

@@ -382,6 +382,16 @@ impl Deflater {
         }
     }
 
+    /// Whether the compressor starts afresh for every message.
+    pub(crate) fn resets_each(&self) -> bool {
+        self.reset_each
+    }
+
+    /// The window this compressor uses (what the peer agreed to inflate).
+    pub(crate) fn window_bits(&self) -> u8 {
+        self.config.window_bits.unsigned_abs() as u8
+    }
+
     /// The compressed bytes of the last call.
     pub(crate) fn compressed(&self) -> &[u8] {
         &self.buf[..self.len]

@@ -160,6 +160,32 @@ impl Compression {
         }
     }
 
+    /// Which of a prepared message's frames this connection can send, given
+    /// the window its compressed frame needs (`None`: not compressed) and
+    /// its payload's length.
+    pub(crate) fn prepared_fit(&mut self, needs: Option<u8>, len: usize) -> PreparedFit {
+        let Some(state) = self.0.as_mut() else {
+            return PreparedFit::Plain;
+        };
+        let Some(deflater) = state.deflater.as_ref() else {
+            // Messages go uncompressed on this connection (window 8).
+            return PreparedFit::Plain;
+        };
+        if !deflater.resets_each() {
+            // The compressor keeps a window the peer shares: only a message
+            // it compresses itself keeps the two in step.
+            return PreparedFit::Neither;
+        }
+        let compress = !core::mem::replace(&mut state.skip_next, false)
+            && len >= state.config.get_threshold() as usize;
+        match needs {
+            _ if !compress => PreparedFit::Plain,
+            Some(bits) if bits <= deflater.window_bits() => PreparedFit::Compressed,
+            // Compressed for a larger window than agreed, or not at all.
+            _ => PreparedFit::Neither,
+        }
+    }
+
     /// Messages shorter than this go uncompressed.
     pub(crate) fn threshold(&self) -> usize {
         self.0
@@ -183,6 +209,18 @@ impl Compression {
             d.release_state();
         }
     }
+}
+
+/// What [`Compression::prepared_fit`] allows.
+#[cfg(feature = "deflate")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PreparedFit {
+    /// The frame compressed once.
+    Compressed,
+    /// The uncompressed frame (RSV1 clear, allowed on any message).
+    Plain,
+    /// Neither: compress the payload here.
+    Neither,
 }
 
 /// The header value does not follow the §9.1 grammar.
