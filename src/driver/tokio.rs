@@ -19,8 +19,9 @@
 //! `max_queued` bytes, taken into the engine only while less than that
 //! waits for the socket: a peer that stops reading costs at most about
 //! three times `max_queued` of heap (the queued bytes, the transmit
-//! buffer's doubling capacity, and the senders' budget). A connection idle for a second gives back its
-//! receive buffer and reads its next bytes through the stack first.
+//! buffer's doubling capacity, and the senders' budget). A connection idle
+//! for a second gives back its receive buffer and reads its next bytes
+//! through the stack first.
 //!
 //! ```no_run
 //! use hybi::driver::{Answer, DriverError};
