@@ -266,6 +266,82 @@ async fn senders_in_other_tasks_are_delivered_in_order() {
     assert_eq!(echo_task.await.unwrap().unwrap(), 1000);
 }
 
+/// A prepared message fanned out through `Sender`s to several connections:
+/// every peer receives it, in order with the owner's own messages.
+#[tokio::test]
+async fn prepared_messages_through_senders() {
+    let mut servers = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let (client, server) = pair(Config::new()).await;
+        clients.push(client);
+        servers.push(server);
+    }
+    let senders: Vec<_> = servers.iter_mut().map(WebSocket::sender).collect();
+    let tasks: Vec<_> = servers
+        .into_iter()
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                ws.send_text("first").await.unwrap();
+                // Drives the senders' messages out until the peer closes.
+                loop {
+                    match ws.recv().await {
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let news = std::sync::Arc::new(hybi::PreparedMessage::text("to everyone"));
+    for sender in &senders {
+        sender
+            .try_send_prepared(std::sync::Arc::clone(&news))
+            .unwrap();
+    }
+    for client in &mut clients {
+        assert!(matches!(client.recv().await.unwrap(), Event::Text("first")));
+        assert!(matches!(
+            client.recv().await.unwrap(),
+            Event::Text("to everyone")
+        ));
+        client.close(CloseCode::NORMAL, "").await.unwrap();
+    }
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Closing towards a peer that never reads ends within the close timeout.
+#[tokio::test(start_paused = true)]
+async fn close_towards_a_peer_that_never_reads_is_bounded() {
+    let (client_side, server_side) = tokio::io::duplex(1 << 10);
+    let config = Config::new().close_timeout(Some(Duration::from_secs(3)));
+    let accepting =
+        tokio::spawn(
+            async move { WebSocket::accept(server_side, config, |_| Answer::accept()).await },
+        );
+    let _client = WebSocket::client(client_side, ClientRequest::new("x", "/"), Config::new())
+        .await
+        .unwrap();
+    let mut server = accepting.await.unwrap().unwrap();
+    // Fill the pipe: the peer never reads.
+    let chunk = vec![1u8; 16 << 10];
+    let _ = tokio::time::timeout(Duration::from_secs(1), server.send_binary(&chunk)).await;
+    let start = tokio::time::Instant::now();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(60), server.close(CloseCode::NORMAL, "")).await;
+    assert!(closed.is_ok(), "close returned");
+    assert!(
+        start.elapsed() <= Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 /// A peer that never reads: sends wait once `max_queued` bytes are queued,
 /// `try_send` reports `Full`, and memory stays within the bound.
 #[tokio::test(start_paused = true)]

@@ -78,6 +78,7 @@ const IDLE_READ: usize = 2048;
 #[derive(Debug)]
 enum Command {
     Text(String),
+    Prepared(Arc<crate::PreparedMessage>),
     Binary(Vec<u8>),
     Ping(Vec<u8>),
     Close(CloseCode, String),
@@ -216,6 +217,30 @@ impl Sender {
         let data = data.into();
         let len = data.len();
         self.try_queue(Command::Binary(data), len)
+    }
+
+    /// Queues a [`PreparedMessage`](crate::PreparedMessage) (a broadcast:
+    /// the same `Arc` for every recipient, no copy per recipient until the
+    /// owner queues its frame), or fails if the queue is full.
+    ///
+    /// # Errors
+    /// As [`try_send_text`](Self::try_send_text).
+    pub fn try_send_prepared(&self, message: Arc<crate::PreparedMessage>) -> Result<(), SendError> {
+        let len = message.payload().len();
+        self.try_queue(Command::Prepared(message), len)
+    }
+
+    /// Queues a [`PreparedMessage`](crate::PreparedMessage), waiting while
+    /// the queue is full.
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_prepared(
+        &self,
+        message: Arc<crate::PreparedMessage>,
+    ) -> Result<(), SendError> {
+        let len = message.payload().len();
+        self.queue(Command::Prepared(message), len).await
     }
 
     /// Queues a Ping (at most 125 bytes; a longer one is dropped by the
@@ -597,9 +622,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
         }
         // Everything owed goes out, then the stream's own end (a TCP FIN,
-        // TLS's close_notify); a peer that already left is no error.
-        self.drain_to(0).await?;
-        let _ = poll_fn(|cx| AsyncWrite::poll_shutdown(Pin::new(&mut self.stream), cx)).await;
+        // TLS's close_notify); a peer that already left, or that takes
+        // nothing within the close timeout, is no error.
+        let wait = tcp_close_wait(self.conn.config());
+        let _ = ::tokio::time::timeout(wait, async {
+            if self.drain_to(0).await.is_ok() {
+                let _ =
+                    poll_fn(|cx| AsyncWrite::poll_shutdown(Pin::new(&mut self.stream), cx)).await;
+            }
+        })
+        .await;
         Ok(())
     }
 
@@ -667,6 +699,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             // is dropped: the owner's own calls report those errors.
             let _ = match command {
                 Command::Text(t) => self.conn.send_text(&t),
+                Command::Prepared(m) => self.conn.send_prepared(&m),
                 Command::Binary(b) => self.conn.send_binary(&b),
                 Command::Ping(p) => self.conn.send_ping(&p),
                 Command::Close(code, reason) if self.conn.state() == State::Open => {
@@ -746,7 +779,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             if finished(&self.conn) || self.eof {
                 // Whatever is still queued (our Close) goes out first.
                 match self.poll_write_ready(cx) {
-                    Ok(()) if self.conn.wants_transmit() => return Poll::Pending,
+                    Ok(()) if self.conn.wants_transmit() => {
+                        // A peer that stops reading gets at most the close
+                        // timeout to take our last frames.
+                        let now = Instant::now();
+                        let by = *self
+                            .tcp_close_by
+                            .get_or_insert_with(|| now + tcp_close_wait(self.conn.config()));
+                        if now >= by {
+                            return Poll::Ready(Err(DriverError::Closed));
+                        }
+                        if self.poll_timers(cx) {
+                            continue;
+                        }
+                        return Poll::Pending;
+                    }
                     Ok(()) if !self.eof && awaiting_tcp_close(&self.conn) => {
                         // A client waits (at most the close timeout) for the
                         // server to close TCP first.
