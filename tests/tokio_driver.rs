@@ -433,9 +433,9 @@ async fn an_idle_connection_holds_no_buffers() {
         Event::Text("warm up")
     ));
     assert!(server.buffered_bytes() > 0);
-    // Two idle seconds while waiting in recv (cancelled by the timeout).
+    // Three idle seconds while waiting in recv (cancelled by the timeout).
     assert!(
-        tokio::time::timeout(Duration::from_secs(2), server.recv())
+        tokio::time::timeout(Duration::from_secs(3), server.recv())
             .await
             .is_err()
     );
@@ -509,9 +509,9 @@ async fn an_idle_connection_costs_at_most_2_kib_of_heap() {
     );
     raw.write_all(&wire).await.unwrap();
     assert!(matches!(server.recv().await.unwrap(), Event::Text("hello")));
-    // Idle for two (paused) seconds, waiting in recv.
+    // Idle for three (paused) seconds, waiting in recv.
     assert!(
-        tokio::time::timeout(Duration::from_secs(2), server.recv())
+        tokio::time::timeout(Duration::from_secs(3), server.recv())
             .await
             .is_err()
     );

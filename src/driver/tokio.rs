@@ -96,8 +96,12 @@ pub struct WebSocket<S> {
     sleep: Pin<alloc::boxed::Box<Sleep>>,
     /// The deadline `sleep` is set to.
     sleep_at: Option<Instant>,
-    /// When the last byte came in (for the idle shrink).
-    last_read: Instant,
+    /// When to look whether the connection went idle (`None` once its
+    /// buffers went back); set again only when that time comes, so a busy
+    /// connection does not move its timer on every read.
+    idle_at: Option<Instant>,
+    /// Bytes came in since the idle look.
+    heard: bool,
     /// The buffers were given back: read through the stack first.
     shrunk: bool,
     /// A closed client waits until then for the server to close TCP.
@@ -377,7 +381,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             origin: now,
             sleep: alloc::boxed::Box::pin(::tokio::time::sleep_until(now)),
             sleep_at: None,
-            last_read: now,
+            idle_at: Some(now + IDLE_SHRINK),
+            heard: false,
             shrunk: false,
             tcp_close_by: None,
             eof: false,
@@ -836,7 +841,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             .conn
             .poll_timeout()
             .map(|t| self.origin + t.since_origin());
-        let idle = (!self.shrunk).then_some(self.last_read + IDLE_SHRINK);
+        let idle = self.idle_at;
         let wake = [engine, idle, self.tcp_close_by]
             .into_iter()
             .flatten()
@@ -855,12 +860,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         self.sleep_at = None;
         let now = Instant::now();
         if idle.is_some_and(|i| now >= i) {
-            // Gives back the empty buffers; a message in progress keeps its
-            // bytes (then look again in a while).
-            self.conn.shrink_buffers();
-            self.shrunk = self.conn.buffered_bytes() == 0;
-            self.last_read = now;
+            if core::mem::take(&mut self.heard) {
+                // Busy: look again a while after this.
+                self.idle_at = Some(now + IDLE_SHRINK);
+            } else {
+                // Idle: give back the empty buffers (a message in progress
+                // keeps its bytes, and is looked at again later).
+                self.conn.shrink_buffers();
+                self.shrunk = self.conn.buffered_bytes() == 0;
+                self.idle_at = (!self.shrunk).then_some(now + IDLE_SHRINK);
+            }
         }
+        // The engine's deadlines run here, not on every read: what arrived
+        // since counts (its `heard` flag), so keep-alive stays exact.
         self.tick();
         true
     }
@@ -902,11 +914,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 self.eof = true;
                 self.conn.receive_eof();
             }
-            Ok(_) => self.last_read = Instant::now(),
+            Ok(_) => {
+                self.heard = true;
+                if self.idle_at.is_none() {
+                    self.idle_at = Some(Instant::now() + IDLE_SHRINK);
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Poll::Ready(Err(e.into())),
         }
-        self.tick();
         Poll::Ready(Ok(()))
     }
 
