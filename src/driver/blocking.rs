@@ -501,33 +501,7 @@ impl<S: Stream> WebSocket<S> {
         Ok(())
     }
 
-    /// The engine's connection (state, agreed subprotocol and extensions).
-    #[must_use]
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// The engine's connection, to call what the driver does not wrap.
-    /// Call [`flush`](Self::flush) after queueing anything.
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// The stream.
-    #[must_use]
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    /// The stream, to reach what the driver does not wrap.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
-    }
-
-    /// The engine's connection and the stream, apart.
-    pub fn into_parts(self) -> (Connection, S) {
-        (self.conn, self.stream)
-    }
+    stream_accessors!();
 
     /// A client after the closing handshake: reads until the server closes
     /// TCP, for at most the close timeout (what arrives is discarded).

@@ -3,11 +3,47 @@
 //! messages for callers who want them ([`OwnedMessage`]), and the pieces
 //! of a receive and accept loop that do not depend on the runtime.
 //!
-//! The drivers (`blocking.rs` over `std::io`, `tokio.rs` over tokio's I/O
+//! The drivers (`blocking.rs` over `std::io`, `tokio/` over tokio's I/O
 //! traits) hold a [`Connection`] and a stream and contain no protocol logic:
 //! every byte goes through the engine's drive contract (`read_buf`/`commit`,
 //! `event_ready`/`next_event`, `transmit`/`advance`, `poll_timeout`/
 //! `handle_timeout`). They exist so that a program needs no loop of its own.
+
+/// Expands, in a driver's `impl<S> WebSocket<S>` (fields `conn` and
+/// `stream`), the accessors both drivers share.
+macro_rules! stream_accessors {
+    () => {
+        /// The engine's connection (state, agreed subprotocol, extensions).
+        #[must_use]
+        pub fn connection(&self) -> &crate::Connection {
+            &self.conn
+        }
+
+        /// The engine's connection, for what the driver does not wrap; call
+        /// `flush` after queueing anything.
+        pub fn connection_mut(&mut self) -> &mut crate::Connection {
+            &mut self.conn
+        }
+
+        /// The stream.
+        #[must_use]
+        pub fn get_ref(&self) -> &S {
+            &self.stream
+        }
+
+        /// The stream, to reach what the driver does not wrap.
+        pub fn get_mut(&mut self) -> &mut S {
+            &mut self.stream
+        }
+
+        /// The engine's connection and the stream, apart (with the tokio
+        /// driver, what `Sender`s queued and the engine did not take yet is
+        /// dropped).
+        pub fn into_parts(self) -> (crate::Connection, S) {
+            (self.conn, self.stream)
+        }
+    };
+}
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

@@ -42,9 +42,7 @@
 //! }
 //! ```
 
-use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::future::poll_fn;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
@@ -52,8 +50,17 @@ use core::time::Duration;
 use std::io;
 
 use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use ::tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
+use ::tokio::sync::{Semaphore, mpsc};
 use ::tokio::time::{Instant, Sleep};
+
+mod sender;
+#[cfg(feature = "tokio-rustls")]
+mod tls;
+
+use sender::{Command, Senders};
+pub use sender::{SendError, Sender};
+#[cfg(feature = "tokio-rustls")]
+pub use tls::{TlsClientStream, TlsServerStream};
 
 use super::{
     Answer, ClientOptions, DriverError, Joiner, OwnedMessage, awaiting_tcp_close, client_for,
@@ -73,16 +80,6 @@ const IDLE_SHRINK: Duration = Duration::from_secs(1);
 /// The first read after a connection gave back its buffers goes through
 /// this much stack, so waiting for bytes holds no heap.
 const IDLE_READ: usize = 2048;
-
-/// What a [`Sender`] queued for the owner to send.
-#[derive(Debug)]
-enum Command {
-    Text(String),
-    Prepared(Arc<crate::PreparedMessage>),
-    Binary(Vec<u8>),
-    Ping(Vec<u8>),
-    Close(CloseCode, String),
-}
 
 /// An open WebSocket over a tokio stream.
 #[derive(Debug)]
@@ -114,166 +111,6 @@ pub struct WebSocket<S> {
     joiner: Joiner,
 }
 
-/// The queue [`Sender`]s feed and its budget.
-#[derive(Debug)]
-struct Senders {
-    commands: mpsc::UnboundedReceiver<(Command, OwnedSemaphorePermit)>,
-    tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
-    budget: Arc<Semaphore>,
-}
-
-/// A cloneable handle that queues messages for a [`WebSocket`] from other
-/// tasks. Its messages go out, in order, while the owner polls the
-/// `WebSocket`; together they may hold at most the connection's
-/// `max_queued` bytes, so a slow peer makes [`send_text`](Self::send_text)
-/// wait and [`try_send_text`](Self::try_send_text) fail.
-#[derive(Clone, Debug)]
-pub struct Sender {
-    tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
-    budget: Arc<Semaphore>,
-    max: usize,
-}
-
-/// Why a [`Sender`] could not queue a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendError {
-    /// The queue holds its budget of bytes (the peer reads too slowly).
-    Full,
-    /// The connection is gone.
-    Closed,
-}
-
-impl core::fmt::Display for SendError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Full => "the connection's send queue is full",
-            Self::Closed => "the connection is closed",
-        })
-    }
-}
-
-impl core::error::Error for SendError {}
-
-impl Sender {
-    fn cost(&self, len: usize) -> u32 {
-        // A message larger than the whole budget takes all of it.
-        u32::try_from(len.clamp(1, self.max)).unwrap_or(u32::MAX)
-    }
-
-    async fn queue(&self, command: Command, len: usize) -> Result<(), SendError> {
-        let permit = Arc::clone(&self.budget)
-            .acquire_many_owned(self.cost(len))
-            .await
-            .map_err(|_| SendError::Closed)?;
-        self.tx
-            .send((command, permit))
-            .map_err(|_| SendError::Closed)
-    }
-
-    fn try_queue(&self, command: Command, len: usize) -> Result<(), SendError> {
-        let permit = Arc::clone(&self.budget)
-            .try_acquire_many_owned(self.cost(len))
-            .map_err(|e| match e {
-                TryAcquireError::NoPermits => SendError::Full,
-                TryAcquireError::Closed => SendError::Closed,
-            })?;
-        self.tx
-            .send((command, permit))
-            .map_err(|_| SendError::Closed)
-    }
-
-    /// Queues a text message, waiting while the queue is full.
-    ///
-    /// # Errors
-    /// [`SendError::Closed`] once the `WebSocket` is dropped.
-    pub async fn send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
-        let text = text.into();
-        let len = text.len();
-        self.queue(Command::Text(text), len).await
-    }
-
-    /// Queues a binary message, waiting while the queue is full.
-    ///
-    /// # Errors
-    /// As [`send_text`](Self::send_text).
-    pub async fn send_binary(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
-        let data = data.into();
-        let len = data.len();
-        self.queue(Command::Binary(data), len).await
-    }
-
-    /// Queues a text message now, or fails if the queue is full (for a
-    /// broadcaster that must not wait for one slow peer).
-    ///
-    /// # Errors
-    /// [`SendError::Full`], [`SendError::Closed`].
-    pub fn try_send_text(&self, text: impl Into<String>) -> Result<(), SendError> {
-        let text = text.into();
-        let len = text.len();
-        self.try_queue(Command::Text(text), len)
-    }
-
-    /// Queues a binary message now, or fails if the queue is full.
-    ///
-    /// # Errors
-    /// As [`try_send_text`](Self::try_send_text).
-    pub fn try_send_binary(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
-        let data = data.into();
-        let len = data.len();
-        self.try_queue(Command::Binary(data), len)
-    }
-
-    /// Queues a [`PreparedMessage`](crate::PreparedMessage) (a broadcast:
-    /// the same `Arc` for every recipient, no copy per recipient until the
-    /// owner queues its frame), or fails if the queue is full.
-    ///
-    /// # Errors
-    /// As [`try_send_text`](Self::try_send_text).
-    pub fn try_send_prepared(&self, message: Arc<crate::PreparedMessage>) -> Result<(), SendError> {
-        let len = message.payload().len();
-        self.try_queue(Command::Prepared(message), len)
-    }
-
-    /// Queues a [`PreparedMessage`](crate::PreparedMessage), waiting while
-    /// the queue is full.
-    ///
-    /// # Errors
-    /// As [`send_text`](Self::send_text).
-    pub async fn send_prepared(
-        &self,
-        message: Arc<crate::PreparedMessage>,
-    ) -> Result<(), SendError> {
-        let len = message.payload().len();
-        self.queue(Command::Prepared(message), len).await
-    }
-
-    /// Queues a Ping (at most 125 bytes; a longer one is dropped by the
-    /// owner with the engine's usage error).
-    ///
-    /// # Errors
-    /// As [`send_text`](Self::send_text).
-    pub async fn send_ping(&self, data: impl Into<Vec<u8>>) -> Result<(), SendError> {
-        let data = data.into();
-        let len = data.len();
-        self.queue(Command::Ping(data), len).await
-    }
-
-    /// Asks the owner to start the closing handshake with `code` and
-    /// `reason` (it never waits for the queue: a close goes ahead of
-    /// nothing already queued, and after everything that is).
-    ///
-    /// # Errors
-    /// [`SendError::Closed`].
-    pub fn close(&self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        let permit = Arc::clone(&self.budget)
-            .try_acquire_many_owned(0)
-            .map_err(|_| SendError::Closed)?;
-        self.tx
-            .send((Command::Close(code, reason.into()), permit))
-            .map_err(|_| SendError::Closed)
-    }
-}
-
 impl WebSocket<::tokio::net::TcpStream> {
     /// Connects to a `ws://` URL and completes the handshake.
     ///
@@ -302,73 +139,6 @@ impl WebSocket<::tokio::net::TcpStream> {
         stream.set_nodelay(true)?;
         let conn = client_for(&url, options, config)?;
         Self::handshake_as_client(stream, conn).await
-    }
-}
-
-/// A `wss://` client stream.
-#[cfg(feature = "tokio-rustls")]
-pub type TlsClientStream = tokio_rustls::client::TlsStream<::tokio::net::TcpStream>;
-
-/// A `wss://` server stream.
-#[cfg(feature = "tokio-rustls")]
-pub type TlsServerStream = tokio_rustls::server::TlsStream<::tokio::net::TcpStream>;
-
-#[cfg(feature = "tokio-rustls")]
-impl WebSocket<TlsClientStream> {
-    /// Connects to a `wss://` URL over TLS, verifying the server's
-    /// certificate for the URL's host against `tls`'s root store; see
-    /// [`blocking::WebSocket::connect_tls`](crate::driver::blocking::WebSocket::connect_tls).
-    ///
-    /// # Errors
-    /// As [`connect`](WebSocket::connect); a TLS failure (an untrusted
-    /// certificate) is [`DriverError::Io`].
-    pub async fn connect_tls(
-        url: &str,
-        options: &ClientOptions<'_>,
-        config: Config,
-        tls: Arc<rustls::ClientConfig>,
-    ) -> Result<Self, DriverError> {
-        let url = WsUrl::parse(url)?;
-        if !url.secure() {
-            return Err(DriverError::Unsupported("connect_tls needs a wss:// URL"));
-        }
-        let name =
-            rustls::pki_types::ServerName::try_from(String::from(url.host())).map_err(|_| {
-                DriverError::Unsupported("the URL's host is not a valid TLS server name")
-            })?;
-        let socket = ::tokio::net::TcpStream::connect((url.host(), url.port())).await?;
-        socket.set_nodelay(true)?;
-        let stream = tokio_rustls::TlsConnector::from(tls)
-            .connect(name, socket)
-            .await?;
-        let conn = client_for(&url, options, config)?;
-        WebSocket::handshake_as_client(stream, conn).await
-    }
-}
-
-#[cfg(feature = "tokio-rustls")]
-impl WebSocket<TlsServerStream> {
-    /// [`accept`](WebSocket::accept) over TLS on an accepted socket; the TLS
-    /// handshake counts against `Config::handshake_timeout` too.
-    ///
-    /// # Errors
-    /// As [`accept`](WebSocket::accept); a failed or timed-out TLS
-    /// handshake is [`DriverError::Io`].
-    pub async fn accept_tls(
-        socket: ::tokio::net::TcpStream,
-        tls: Arc<rustls::ServerConfig>,
-        config: Config,
-        decide: impl FnOnce(&Request<'_>) -> Answer,
-    ) -> Result<Self, DriverError> {
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-        let handshake = acceptor.accept(socket);
-        let stream = match config.get_handshake_timeout() {
-            Some(limit) => ::tokio::time::timeout(limit, handshake)
-                .await
-                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??,
-            None => handshake.await?,
-        };
-        WebSocket::accept(stream, config, decide).await
     }
 }
 
@@ -640,34 +410,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         Ok(())
     }
 
-    /// The engine's connection (state, agreed subprotocol, extensions).
-    #[must_use]
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// The engine's connection, for what the driver does not wrap; call
-    /// [`flush`](Self::flush) after queueing anything.
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// The stream.
-    #[must_use]
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    /// The stream, to reach what the driver does not wrap.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
-    }
-
-    /// The engine's connection and the stream, apart (what `Sender`s
-    /// queued and the engine did not take yet is dropped).
-    pub fn into_parts(self) -> (Connection, S) {
-        (self.conn, self.stream)
-    }
+    stream_accessors!();
 
     /// Heap bytes the engine holds for this connection (buffers), for
     /// memory checks.
