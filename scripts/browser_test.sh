@@ -66,13 +66,10 @@ trap cleanup EXIT
 mkdir -p target/browser
 rm -f target/browser/chat.png
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# The server reads "quit" from this FIFO (its standard input); fd 3 keeps
-# it open so that the server never sees its end before then.
-mkfifo "$work/stdin"
+# The scenario stops the server with SIGTERM (CHAT_PID).
 target/release/examples/chat "127.0.0.1:$port" --allow-origin http://allowed.example \
-  <"$work/stdin" >"$work/server.log" 2>&1 &
+  </dev/null >"$work/server.log" 2>&1 &
 server_pid=$!
-exec 3>"$work/stdin"
 if ! wait_for_port "$port"; then
   echo "the chat server did not start:"
   cat "$work/server.log"
@@ -85,7 +82,7 @@ failed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 not_ok() { echo "not ok - $*"; failed=$((failed + 1)); status=1; }
 start=$(date +%s%N)
-CHAT_URL="http://127.0.0.1:$port" CHAT_EXTRA_ORIGIN=http://allowed.example CHAT_FIFO="$work/stdin" CHAT_LOG="$work/server.log" \
+CHAT_URL="http://127.0.0.1:$port" CHAT_EXTRA_ORIGIN=http://allowed.example CHAT_PID="$server_pid" CHAT_LOG="$work/server.log" \
   CHAT_SHOT=target/browser/chat.png CHROMIUM="$chromium" PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
   NODE_PATH="$node_dir/node_modules" timeout 240 node tests/browser/chat.js | tee "$work/node.out" ||
   status=1
@@ -97,37 +94,70 @@ else
   not_ok "the scenario did not finish"
 fi
 
-# The scenario ends by stopping the server ("quit"): it must exit by itself,
-# with 0, once the closing handshakes are done.
-exec 3>&-
-for _ in $(seq 1 100); do
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$server_pid" 2>/dev/null; then
-  not_ok "the server did not exit within 10 s of quit"
-else
-  server_status=0
-  wait "$server_pid" || server_status=$?
-  if [ "$server_status" = 0 ]; then
-    ok "the server exited with 0"
+# Waits (at most 10 s) for the server $server_pid, stopped by $1, to exit
+# with 0 having logged why ($2) and that every closing handshake finished.
+expect_clean_exit() {
+  for _ in $(seq 1 100); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    not_ok "the server did not exit within 10 s of $1"
   else
-    not_ok "the server exited with $server_status"
+    server_status=0
+    wait "$server_pid" || server_status=$?
+    if [ "$server_status" = 0 ]; then
+      ok "$1: the server exited with 0"
+    else
+      not_ok "$1: the server exited with $server_status"
+    fi
   fi
-fi
-server_pid=
-if grep -q '^all connections closed$' "$work/server.log"; then
-  ok "the server saw every closing handshake finish"
-else
-  not_ok "the server did not report every connection closed"
-fi
+  server_pid=
+  if grep -q "^stopping ($2)" "$work/server.log" && grep -q '^all connections closed$' "$work/server.log"; then
+    ok "$1: the server stopped for $2 and saw every closing handshake finish"
+  else
+    not_ok "$1: the server log does not show a stop for $2 with every connection closed"
+  fi
+}
+
+# The scenario ended by sending SIGTERM.
+expect_clean_exit SIGTERM SIGTERM
+cp "$work/server.log" "$work/scenario.log"
+
+# Ctrl-C (SIGINT) and `quit` on standard input stop a fresh server the same
+# way. Job control gives the background server a default SIGINT disposition
+# (a non-interactive shell would start it with SIGINT ignored); its standard
+# input is a FIFO that fd 3 holds open until `quit` is written to it.
+stop_fresh_server() {
+  rm -f "$work/stdin"
+  mkfifo "$work/stdin"
+  set -m
+  target/release/examples/chat "127.0.0.1:$port" <"$work/stdin" >"$work/server.log" 2>&1 &
+  server_pid=$!
+  set +m
+  exec 3>"$work/stdin"
+  if ! wait_for_port "$port"; then
+    not_ok "$1: the chat server did not start again"
+    exec 3>&-
+    return
+  fi
+  if [ "$1" = quit ]; then
+    echo quit >&3
+  else
+    kill -"$1" "$server_pid"
+  fi
+  expect_clean_exit "$1" "$2"
+  exec 3>&-
+}
+stop_fresh_server INT Ctrl-C
+stop_fresh_server quit "quit on standard input"
 if [ -s target/browser/chat.png ]; then
   ok "target/browser/chat.png is $(stat -c %s target/browser/chat.png) bytes"
 else
   not_ok "target/browser/chat.png is missing or empty"
 fi
-echo "server log:"
-sed 's/^/  /' "$work/server.log"
+echo "server log (scenario):"
+sed 's/^/  /' "$work/scenario.log"
 echo "# browser test took $((($(date +%s%N) - start) / 1000000)) ms"
 [ "$failed" = 0 ] || status=1
 echo "browser_test: $passed passed, $failed failed"

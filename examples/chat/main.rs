@@ -37,11 +37,11 @@
 //! `--allow-origin http://localhost:8080` to use one). `--run-for SECONDS`
 //! stops the server after that long.
 //!
-//! Stopping: the line `quit` on standard input (or `--run-for`). The tokio
-//! dev-dependency has no `signal` feature, so Ctrl-C ends the process
-//! without the closing handshakes. On `quit`, every connection is closed
-//! with 1001 "going away", the server waits for the closing handshakes
-//! (at most the 5 s close timeout and a second), then exits.
+//! Stopping: Ctrl-C (SIGINT), SIGTERM, the line `quit` on standard input,
+//! or `--run-for`. Then every connection is closed with 1001 "going away",
+//! the server waits for the closing handshakes (at most the 5 s close
+//! timeout and a second), then exits with 0. A second signal during that
+//! wait does not cut it short; SIGKILL does.
 
 mod conn;
 mod http;
@@ -309,9 +309,11 @@ async fn serve_connection(tcp: tokio::net::TcpStream, peer: SocketAddr, app: Arc
     }
 }
 
-/// Resolves when the server should stop: `quit` on standard input, or
-/// `run_for` elapsed. The end of standard input is not a request to stop
-/// (a server started in the background reads `/dev/null`).
+/// Resolves when the server should stop: Ctrl-C, SIGTERM (on Unix), `quit`
+/// on standard input, or `run_for` elapsed. The end of standard input is not
+/// a request to stop (a server started in the background reads
+/// `/dev/null`). A signal handler that cannot be installed is reported and
+/// that way of stopping is left out; the others still work.
 async fn stop_requested(run_for: Option<Duration>) -> &'static str {
     let (quit, quitted) = oneshot::channel();
     // A thread of its own, not tokio's stdin: a blocking read that never
@@ -339,8 +341,37 @@ async fn stop_requested(run_for: Option<Duration>) -> &'static str {
             None => std::future::pending().await,
         }
     };
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("Ctrl-C cannot stop the server: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
     tokio::select! {
+        () = interrupt => "Ctrl-C",
+        () = terminated() => "SIGTERM",
         () = stdin => "quit on standard input",
         () = timer => "--run-for elapsed",
     }
+}
+
+/// Resolves on SIGTERM, what service managers and `kill` send.
+#[cfg(unix)]
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut sigterm) => {
+            sigterm.recv().await;
+        }
+        Err(e) => {
+            eprintln!("SIGTERM cannot stop the server: {e}");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Elsewhere there is no SIGTERM; Ctrl-C still stops the server.
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending::<()>().await;
 }

@@ -3,8 +3,8 @@
 // started on loopback. Each check prints "ok - ..." or "not ok - ...";
 // the last line counts them. Every wait is bounded.
 //
-// Environment: CHAT_URL (http://127.0.0.1:PORT), CHAT_FIFO (the server's
-// standard input: "quit" stops it), CHAT_LOG (the server's output),
+// Environment: CHAT_URL (http://127.0.0.1:PORT), CHAT_PID (the server's
+// process: SIGTERM stops it), CHAT_LOG (the server's output),
 // CHAT_SHOT (where the screenshot goes), CHROMIUM (the browser binary),
 // CHAT_EXTRA_ORIGIN (an origin the server was told to allow, if any).
 'use strict';
@@ -16,7 +16,7 @@ const net = require('net');
 const { chromium } = require('playwright-core');
 
 const BASE = process.env.CHAT_URL;
-const FIFO = process.env.CHAT_FIFO;
+const SERVER_PID = Number(process.env.CHAT_PID);
 const LOG = process.env.CHAT_LOG;
 const SHOT = process.env.CHAT_SHOT || 'target/browser/chat.png';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -525,14 +525,14 @@ async function main() {
       const pages = [['alice', pageA], ['bob', pageB], ['carol', pageC]];
       const marks = await Promise.all(pages.map(([, page]) => events(page).then((e) => e.length)));
       const quit = Date.now();
-      fs.writeFileSync(FIFO, 'quit\n');
+      process.kill(SERVER_PID, 'SIGTERM');
       for (const [i, [name, page]] of pages.entries()) {
         const got = await waitEvent(page, { kind: 'close' }, marks[i]);
         const seen = (await events(page)).slice(marks[i]);
         const close = seen.find((e) => e.kind === 'close') || {};
         check(`${name}: close 1001 "going away", wasClean=true`,
           got && close.code === 1001 && close.reason === 'going away' && close.wasClean === true,
-          got ? `${close.code} "${close.reason}" wasClean=${close.wasClean}, ${close.at - quit} ms after quit` : 'no close');
+          got ? `${close.code} "${close.reason}" wasClean=${close.wasClean}, ${close.at - quit} ms after SIGTERM` : 'no close');
       }
       const shown = await pageA.textContent('#closed');
       check('the page shows code, reason and wasClean', /1001/.test(shown) && /going away/.test(shown) && /wasClean true/.test(shown), shown);
