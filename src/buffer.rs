@@ -6,8 +6,11 @@
 //! before growing, and the allocation is released when the buffer is empty
 //! and larger than the high-water mark, so memory follows what a message
 //! needs. [`SendBuf`] holds encoded frames until the caller has written them
-//! (`transmit`, then `advance` by what the socket accepted).
+//! (`transmit`, then `advance` by what the socket accepted); a frame shared
+//! by many connections (a prepared broadcast) is held by reference while
+//! nothing else is queued, and copied in only when something follows it.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// A buffer that must grow grows to hold at least this many reads of the
@@ -110,23 +113,70 @@ impl RecvBuf {
 /// Like [`RecvBuf`], the storage stays initialised past the pending bytes,
 /// so a frame is encoded straight into it (the payload masked while it is
 /// copied, one pass) without zeroing the room first.
+///
+/// A shared frame ([`share`](Self::share)) is pending by reference, and only
+/// alone: while it is held `data` holds nothing pending and `sent` counts
+/// the shared frame's bytes already written. Anything queued behind it
+/// first copies its unwritten rest into `data` ([`room`](Self::room),
+/// [`append`](Self::append)), so the pending bytes are always one slice in
+/// the order they were queued.
 #[derive(Debug, Default)]
 pub(crate) struct SendBuf {
     /// Initialised storage; `data[sent..end]` is pending.
     data: Vec<u8>,
-    /// Bytes already written by the caller.
+    /// Bytes already written by the caller (of the shared frame while one
+    /// is held).
     sent: usize,
     /// End of the encoded bytes.
     end: usize,
+    /// A frame shared with other connections, pending alone.
+    shared: Option<SharedFrame>,
 }
+
+/// A frame several connections queue by reference. `Arc<Vec<u8>>` rather
+/// than `Arc<[u8]>`: a thin pointer, so holding one costs every connection
+/// 8 bytes, not 16.
+pub(crate) type SharedFrame = Arc<Vec<u8>>;
 
 impl SendBuf {
     pub(crate) fn pending(&self) -> &[u8] {
-        &self.data[self.sent..self.end]
+        match &self.shared {
+            Some(frame) => &frame[self.sent..],
+            None => &self.data[self.sent..self.end],
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.sent == self.end
+        self.shared.is_none() && self.sent == self.end
+    }
+
+    /// Queues a frame shared with other connections: by reference when
+    /// nothing else is pending (no copy), else copied behind what is.
+    pub(crate) fn share(&mut self, frame: &SharedFrame, high_water: usize) {
+        if self.is_empty() && !frame.is_empty() {
+            self.sent = 0;
+            self.end = 0;
+            self.shared = Some(Arc::clone(frame));
+        } else {
+            let n = frame.len();
+            self.room(n, high_water).copy_from_slice(frame);
+            self.filled(n);
+        }
+    }
+
+    /// Copies the rest of a held shared frame into `data`, so more can be
+    /// queued behind it.
+    #[cold]
+    #[inline(never)]
+    fn unshare(&mut self, high_water: usize) {
+        if let Some(frame) = self.shared.take() {
+            let rest = &frame[self.sent..];
+            self.sent = 0;
+            self.end = 0;
+            let n = rest.len();
+            self.room(n, high_water).copy_from_slice(rest);
+            self.filled(n);
+        }
     }
 
     /// Heap bytes held.
@@ -141,6 +191,9 @@ impl SendBuf {
     /// traffic does not allocate.
     #[inline]
     pub(crate) fn room(&mut self, n: usize, high_water: usize) -> &mut [u8] {
+        if self.shared.is_some() {
+            self.unshare(high_water);
+        }
         let needed = self.end + n;
         if self.data.len() < needed {
             if self.data.capacity() < needed {
@@ -161,6 +214,9 @@ impl SendBuf {
 
     /// Appends through a writer that extends a `Vec` (the handshake heads).
     pub(crate) fn append(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.shared.is_some() {
+            self.unshare(0);
+        }
         self.data.truncate(self.end);
         write(&mut self.data);
         self.end = self.data.len();
@@ -169,12 +225,24 @@ impl SendBuf {
     /// Marks `n` bytes as written without clearing or releasing the buffer
     /// (more is about to be appended).
     pub(crate) fn advance_keeping(&mut self, n: usize) {
+        if let Some(frame) = &self.shared {
+            self.sent = (self.sent + n).min(frame.len());
+            if self.sent == frame.len() {
+                self.shared = None;
+                self.sent = 0;
+            }
+            return;
+        }
         self.sent = (self.sent + n).min(self.end);
     }
 
     /// Marks `n` bytes as written; clears the buffer once all are, releasing
     /// an allocation above `high_water`.
     pub(crate) fn advance(&mut self, n: usize, high_water: usize) {
+        if self.shared.is_some() {
+            self.advance_keeping(n);
+            return;
+        }
         self.sent = (self.sent + n).min(self.end);
         if self.sent == self.end {
             self.sent = 0;
@@ -330,5 +398,49 @@ mod tests {
             tx.advance(64, 1 << 20);
         }
         assert_eq!(tx.capacity(), cap);
+    }
+
+    #[test]
+    fn a_shared_frame_alone_is_pending_by_reference() {
+        let frame: SharedFrame = Arc::new(b"\x81\x05hello".to_vec());
+        let mut tx = SendBuf::default();
+        tx.share(&frame, 1 << 20);
+        assert_eq!(Arc::strong_count(&frame), 2);
+        assert_eq!(tx.capacity(), 0, "nothing copied");
+        assert_eq!(tx.pending().as_ptr(), frame.as_ptr());
+        tx.advance(3, 1 << 20);
+        assert_eq!(tx.pending(), b"ello");
+        assert!(!tx.is_empty());
+        tx.advance(4, 1 << 20);
+        assert!(tx.is_empty());
+        assert_eq!(Arc::strong_count(&frame), 1, "released once written");
+    }
+
+    #[test]
+    fn what_follows_a_shared_frame_copies_its_rest_first() {
+        let frame: SharedFrame = Arc::new(b"\x81\x05hello".to_vec());
+        let mut tx = SendBuf::default();
+        tx.share(&frame, 1 << 20);
+        tx.advance_keeping(2);
+        tx.room(2, 1 << 20).copy_from_slice(b"\x8a\x00");
+        tx.filled(2);
+        assert_eq!(Arc::strong_count(&frame), 1);
+        assert_eq!(tx.pending(), b"hello\x8a\x00");
+        // Behind queued bytes a shared frame is copied, in order.
+        tx.share(&frame, 1 << 20);
+        assert_eq!(Arc::strong_count(&frame), 1);
+        assert_eq!(tx.pending(), b"hello\x8a\x00\x81\x05hello");
+        // Two shared frames in a row: the second copies the first's rest.
+        let mut tx = SendBuf::default();
+        tx.share(&frame, 1 << 20);
+        tx.share(&frame, 1 << 20);
+        assert_eq!(tx.pending(), b"\x81\x05hello\x81\x05hello");
+        tx.append(|out| out.extend_from_slice(b"!"));
+        assert_eq!(tx.pending(), b"\x81\x05hello\x81\x05hello!");
+        let mut tx = SendBuf::default();
+        tx.share(&frame, 1 << 20);
+        tx.advance_keeping(1);
+        tx.append(|out| out.extend_from_slice(b"!"));
+        assert_eq!(tx.pending(), b"\x05hello!");
     }
 }

@@ -204,19 +204,26 @@ impl TxCore {
                 .prepared_fit(compressed.map(|(bits, _)| bits), message.payload().len())
             {
                 crate::extension::PreparedFit::Compressed => match compressed {
-                    Some((_, Some(frame))) => self.append_raw(&[frame]),
+                    Some((_, Some(frame))) => self.share(frame),
                     // Compressing did not make it smaller: as it is.
-                    _ => self.append_raw(&[message.frame()]),
+                    _ => self.share(message.frame()),
                 },
-                crate::extension::PreparedFit::Plain => self.append_raw(&[message.frame()]),
+                crate::extension::PreparedFit::Plain => self.share(message.frame()),
                 crate::extension::PreparedFit::Neither => {
                     return self.send_message(life, message.kind(), message.payload());
                 }
             }
             return Ok(());
         }
-        self.append_raw(&[message.frame()]);
+        self.share(message.frame());
         Ok(())
+    }
+
+    /// Queues a frame shared with other connections (by reference while
+    /// nothing else is queued).
+    fn share(&mut self, frame: &crate::buffer::SharedFrame) {
+        let high_water = self.high_water();
+        self.buf.share(frame, high_water);
     }
 
     pub(crate) fn send_fragment(

@@ -9,14 +9,18 @@
 //! under the rules of `send_text`; a connection the prepared bytes do not
 //! fit (a client, which must mask; a compressor that keeps its window; a
 //! smaller agreed window) sends the payload the ordinary way instead, so the
-//! caller never has to check. Queueing copies the frame into the transmit
-//! buffer: no encoding, no compression, no allocation per recipient.
+//! caller never has to check. Queueing encodes nothing, compresses nothing
+//! and allocates nothing per recipient; a connection with nothing else
+//! queued holds the frame by reference (an `Arc`, no copy) until its socket
+//! has taken it, and one with bytes queued copies it behind them.
 //!
 //! [`Connection::send_prepared`]: crate::Connection::send_prepared
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::assemble::MessageKind;
+use crate::buffer::SharedFrame;
 use crate::frame::MAX_HEADER_LEN;
 use crate::frame::encode::encode_header;
 
@@ -36,14 +40,14 @@ use crate::frame::encode::encode_header;
 pub struct PreparedMessage {
     kind: MessageKind,
     /// The server's frame: header, then the payload.
-    frame: Vec<u8>,
+    frame: SharedFrame,
     /// Where the payload starts in `frame`.
     header: usize,
     /// The window the message was compressed for, and the frame compressed
     /// once (RSV1 set) if that made it smaller (else the plain frame is
     /// what such connections send).
     #[cfg(feature = "deflate")]
-    compressed: Option<(u8, Option<Vec<u8>>)>,
+    compressed: Option<(u8, Option<SharedFrame>)>,
 }
 
 impl PreparedMessage {
@@ -67,7 +71,7 @@ impl PreparedMessage {
         frame.extend_from_slice(payload);
         Self {
             kind,
-            frame,
+            frame: Arc::new(frame),
             header: n,
             #[cfg(feature = "deflate")]
             compressed: None,
@@ -99,7 +103,7 @@ impl PreparedMessage {
             let mut frame = Vec::with_capacity(n + body.len());
             frame.extend_from_slice(&header[..n]);
             frame.extend_from_slice(body);
-            frame
+            Arc::new(frame)
         });
         self.compressed = Some((bits, frame));
         self
@@ -118,16 +122,16 @@ impl PreparedMessage {
     }
 
     /// The uncompressed server frame.
-    pub(crate) fn frame(&self) -> &[u8] {
+    pub(crate) fn frame(&self) -> &SharedFrame {
         &self.frame
     }
 
     /// The window the message was compressed for and, if that made it
     /// smaller than the payload, the compressed frame.
     #[cfg(feature = "deflate")]
-    pub(crate) fn compressed_frame(&self) -> Option<(u8, Option<&[u8]>)> {
+    pub(crate) fn compressed_frame(&self) -> Option<(u8, Option<&SharedFrame>)> {
         self.compressed
             .as_ref()
-            .map(|(bits, f)| (*bits, f.as_deref()))
+            .map(|(bits, f)| (*bits, f.as_ref()))
     }
 }

@@ -232,6 +232,7 @@ fn echo_loop_is_allocation_free_without_context_takeover() {
 #[test]
 fn prepared_messages_are_allocation_free_per_recipient() {
     let update = "{\"type\":\"message\",\"from\":\"ada\",\"text\":\"hello, room\"} ".repeat(20);
+    #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
     let mut cases = vec![(
         hybi::PreparedMessage::text(&update),
         (0..100)
@@ -371,14 +372,15 @@ fn vectored_sends_are_allocation_free() {
     assert!(server.transmit().is_empty());
 }
 
-/// The engine struct stays within its budget (docs/limits.md): 456 bytes on
-/// 64-bit targets, the figure the connection-scale numbers are built on;
-/// the `deflate` feature adds 32: its policy and two pointers (the
-/// compressor and the decompressor, allocated only when agreed).
+/// The engine struct stays within its budget (docs/limits.md): 464 bytes on
+/// 64-bit targets, the figure the connection-scale numbers are built on
+/// (456 until a prepared broadcast frame could be held by reference: one
+/// pointer); the `deflate` feature adds 32: its policy and two pointers
+/// (the compressor and the decompressor, allocated only when agreed).
 #[test]
 #[cfg(target_pointer_width = "64")]
-fn the_connection_struct_is_at_most_456_bytes() {
+fn the_connection_struct_is_at_most_464_bytes() {
     let size = std::mem::size_of::<Connection>();
-    let budget = if cfg!(feature = "deflate") { 488 } else { 456 };
+    let budget = if cfg!(feature = "deflate") { 496 } else { 464 };
     assert!(size <= budget, "Connection is {size} bytes");
 }

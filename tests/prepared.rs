@@ -55,6 +55,63 @@ fn a_server_queues_the_frame_encoded_once() {
 }
 
 #[test]
+fn an_idle_connection_holds_the_frame_without_copying_it() {
+    let text = "shared ".repeat(200);
+    let prepared = PreparedMessage::text(&text);
+    let mut a = hybi::testing::open_server(Config::new());
+    let mut b = hybi::testing::open_server(Config::new());
+    let held_before = a.buffered_bytes();
+    a.send_prepared(&prepared).unwrap();
+    b.send_prepared(&prepared).unwrap();
+    // Both connections' pending bytes are the prepared frame itself.
+    let at = a.transmit().as_ptr();
+    assert_eq!(at, b.transmit().as_ptr(), "one frame, two connections");
+    assert_eq!(
+        a.buffered_bytes(),
+        held_before,
+        "nothing copied into a's buffer"
+    );
+
+    // A partial write, then more queued behind the rest: the rest is
+    // copied, and the order holds.
+    let whole = a.transmit().to_vec();
+    a.advance(100);
+    assert_eq!(a.transmit(), &whole[100..]);
+    a.send_binary(b"next").unwrap();
+    assert_eq!(a.transmit(), [&whole[100..], &[0x82, 4], b"next"].concat());
+    assert_ne!(a.transmit().as_ptr(), at);
+    queued(&mut a);
+
+    // A vectored send behind a held frame: the frame comes first.
+    let payload = vec![7u8; 3000];
+    let mut send = b.send_binary_vectored(&payload).unwrap();
+    let [held, head, body] = send.parts();
+    assert_eq!(held, &whole[..]);
+    assert_eq!(body.len(), 3000);
+    let written = held.len() + head.len() + 10;
+    send.finish(written);
+    assert_eq!(b.transmit(), &payload[10..]);
+    queued(&mut b);
+
+    // A Ping's owed Pong goes behind the held frame.
+    let mut pair = Pair::connected(Config::new(), Config::new());
+    pair.server.send_prepared(&prepared).unwrap();
+    pair.client.send_ping(b"hi").unwrap();
+    let ping = queued(&mut pair.client);
+    pair.server.receive(&ping);
+    while let Ok(Some(_)) = pair.server.next_event() {}
+    let out = queued(&mut pair.server);
+    assert_eq!(&out[..whole.len()], &whole[..]);
+    assert_eq!(&out[whole.len()..], &[0x8a, 2, b'h', b'i']);
+    pair.client.receive(&out);
+    pair.drive();
+    assert_eq!(
+        pair.client_events,
+        [Ev::Text(text.clone()), Ev::Pong(b"hi".to_vec())]
+    );
+}
+
+#[test]
 fn send_texts_rules_apply() {
     let prepared = PreparedMessage::text("x");
     let mut before = hybi::Connection::server(Config::new());

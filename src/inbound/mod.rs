@@ -114,7 +114,7 @@ pub(crate) struct RxCore {
     /// copied them (their payloads are plain text in the buffer, their
     /// headers as sent): unmasking skips any payload range ending at or
     /// before it. Meaningful only above `pos`. A `u32` (it shares padding
-    /// with `small_limit`, keeping the struct at 456 bytes): `receive` only
+    /// with `small_limit`, keeping `RxCore` at 360 bytes): `receive` only
     /// marks frames while the buffer's indices fit.
     pub(crate) unmasked_to: u32,
     /// Every payload byte `receive` unmasked up to `unmasked_to` is ASCII
