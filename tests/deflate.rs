@@ -638,3 +638,75 @@ fn hand_built_parameters_out_of_range_do_not_panic() {
     server.send_text(&"hello ".repeat(50)).unwrap();
     assert_eq!(server.transmit()[0], 0xc1);
 }
+
+/// Small compressed messages that arrive whole take a shorter path than
+/// those cut across reads; both must give the same events, the same errors
+/// and the same state for the next message (context takeover), at any
+/// split: text (ASCII and multi-byte), binary, one byte, an empty text,
+/// Pings between them, a message just under the shorter path's size bound
+/// and one over it, and then text that inflates to an incomplete character.
+#[test]
+fn whole_small_messages_decode_as_cut_ones_do() {
+    let mut pair = deflate_pair(DeflateConfig::new(), DeflateConfig::new());
+    let mut expected = Vec::new();
+    let mut wire = Vec::new();
+    let take = |pair: &mut Pair, wire: &mut Vec<u8>| {
+        let out = pair.client.transmit().to_vec();
+        pair.client.advance(out.len());
+        wire.extend_from_slice(&out);
+    };
+    for i in 0..40 {
+        let text = match i % 5 {
+            0 => ticker(i),
+            1 => "κόσμε € 😀 ".repeat(i % 7 + 1),
+            2 => "x".into(),
+            3 => String::new(),
+            _ => format!("{}{}", ticker(i), "ab".repeat(i * 20)),
+        };
+        pair.client.send_text(&text).unwrap();
+        expected.push(common::Ev::Text(text));
+        if i % 3 == 0 {
+            let data: Vec<u8> = (0..i * 9).map(|b| (b * 7) as u8).collect();
+            pair.client.send_binary(&data).unwrap();
+            expected.push(common::Ev::Binary(data));
+        }
+        if i % 4 == 0 {
+            pair.client.send_ping(b"p").unwrap();
+            expected.push(common::Ev::Ping(b"p".to_vec()));
+        }
+        take(&mut pair, &mut wire);
+    }
+    // Incompressible, so its payload is over the shorter path's bound.
+    let noise: Vec<u8> = (0..2000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    pair.client.send_binary(&noise).unwrap();
+    expected.push(common::Ev::Binary(noise));
+    take(&mut pair, &mut wire);
+    let t = common::assert_split_invariant(
+        || hybi::testing::open_server_deflate(Config::new().deflate(DeflateConfig::new())),
+        &wire,
+        false,
+    );
+    assert_eq!(t.error, None);
+    assert_eq!(t.events, expected);
+
+    // Text ending inside a character, in a whole small message: 1007 on
+    // both paths (the same message whole is fine).
+    let text = format!("{}€", "ok ".repeat(30));
+    let compressed = |bytes: &[u8]| {
+        let mut pair = deflate_pair(DeflateConfig::new().threshold(0), DeflateConfig::new());
+        pair.client.send_binary(bytes).unwrap();
+        let mut wire = pair.client.transmit().to_vec();
+        assert_eq!(wire[0], 0xc2, "compressed binary");
+        wire[0] = 0xc1; // say text
+        wire
+    };
+    let whole =
+        common::assert_split_invariant(open_deflate_server, &compressed(text.as_bytes()), false);
+    assert_eq!(whole.error, None);
+    assert_eq!(whole.events, [common::Ev::Text(text.clone())]);
+    let cut = &text.as_bytes()[..text.len() - 2];
+    let t = common::assert_split_invariant(open_deflate_server, &compressed(cut), false);
+    assert_eq!(t.error, Some(Error::Protocol(ProtocolError::InvalidUtf8)));
+}

@@ -68,6 +68,12 @@ impl RxCore {
                         };
                         continue;
                     }
+                    #[cfg(feature = "deflate")]
+                    if header.rsv != 0 {
+                        if let Some(done) = self.whole_compressed(&header, link) {
+                            return done.map(Some);
+                        }
+                    }
                     if let Some(ready) = self.whole_message(&header) {
                         return Ok(Some(ready));
                     }

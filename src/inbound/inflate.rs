@@ -17,6 +17,8 @@ use crate::extension::codec::{Inflater, TAIL};
 use crate::frame::mask::apply_mask;
 use crate::utf8::validate_prefix;
 
+use crate::frame::{FrameHeader, Opcode};
+
 use super::{Error, Link, MessageKind, ProtocolError, Ready, Release, RxCore};
 
 /// Where a compressed message stands, kept beside its inflater.
@@ -193,18 +195,44 @@ impl RxCore {
                 && frame.remaining == 0
                 && progress.tail == 0
                 && frame.pending <= JOIN_TAIL;
+            // Joined with the tail where the payload lies, when the buffer
+            // has four bytes after it (they are put back below); else in a
+            // copy.
+            let payload_end = self.pos + frame.pending;
+            let in_place = join && self.buf.data.len() >= payload_end + TAIL.len();
+            let copied = join && !in_place;
+            let mut after = [0u8; TAIL.len()];
+            let spot = payload_end..payload_end + TAIL.len();
+            if in_place {
+                after.copy_from_slice(&self.buf.data[spot.clone()]);
+                self.buf.data[spot.clone()].copy_from_slice(&TAIL);
+            }
             let input: &[u8] = if feeding_tail {
                 &TAIL[usize::from(progress.tail)..]
+            } else if in_place {
+                &self.buf.data[self.pos..spot.end]
             } else {
-                &self.buf.data[self.pos..self.pos + frame.pending]
+                &self.buf.data[self.pos..payload_end]
             };
-            let result = if join {
+            let result = if copied {
                 inflater.inflate_with_tail(input, room)
             } else {
                 inflater.inflate(input, room)
             };
             // What the call consumed counts in `input` and then the tail.
-            let input_len = input.len() + if join { TAIL.len() } else { 0 };
+            let input_len = input.len() + if copied { TAIL.len() } else { 0 };
+            // At the limit: one more byte means the message is too big.
+            let probed = match result {
+                Ok(step) if step.full && room == limit_left => Some(if copied {
+                    inflater.probe_joined(step.consumed)
+                } else {
+                    inflater.probe(&input[step.consumed..])
+                }),
+                _ => None,
+            };
+            if in_place {
+                self.buf.data[spot].copy_from_slice(&after);
+            }
             let Ok(step) = result else {
                 // Text inflated before the fault is judged first, so the
                 // error does not depend on where the input was split.
@@ -218,13 +246,7 @@ impl RxCore {
             };
             let mut consumed = step.consumed;
             let mut full = step.full;
-            if full && room == limit_left {
-                // At the limit: one more byte means the message is too big.
-                let probed = if join {
-                    inflater.probe_joined(consumed)
-                } else {
-                    inflater.probe(&input[consumed..])
-                };
+            if let Some(probed) = probed {
                 match probed {
                     Ok((_, true)) => {
                         return Err(self.fail(ProtocolError::MessageTooBig.into(), link));
@@ -290,6 +312,95 @@ impl RxCore {
 
 /// The largest last-frame payload copied to join the tail in one call.
 const JOIN_TAIL: usize = 512;
+
+/// The most DEFLATE can expand: a length/distance pair makes at most 258
+/// bytes and takes at least two bits (1032:1), rounded up.
+const MAX_EXPANSION: usize = 1040;
+
+impl RxCore {
+    /// A whole compressed message in one small frame that has arrived: its
+    /// payload unmasked and joined with the tail where it lies, inflated
+    /// in one call, its text checked, handed out. Only where nothing it
+    /// can inflate to reaches `chunk_threshold` or `max_message_size`
+    /// (DEFLATE expands at most 1032:1), so no limit or chunk can be due;
+    /// anything else is left to the general path, with nothing changed.
+    /// Most compressed messages a browser or a feed sends take this path.
+    pub(crate) fn whole_compressed(
+        &mut self,
+        header: &FrameHeader,
+        link: Link<'_>,
+    ) -> Option<Result<Ready, Error>> {
+        let kind = match header.opcode {
+            Opcode::Text => MessageKind::Text,
+            Opcode::Binary => MessageKind::Binary,
+            _ => return None,
+        };
+        let len = usize::try_from(header.len).ok()?;
+        let (start, end) = (self.pos, self.pos.checked_add(len)?);
+        let bound = (len + TAIL.len()) * MAX_EXPANSION;
+        let fits = header.fin
+            && self.asm.kind.is_none()
+            && (1..=JOIN_TAIL).contains(&len)
+            && end <= self.buf.end
+            && end + TAIL.len() <= self.buf.data.len()
+            && len <= self.config.get_max_frame_size()
+            && self.config.get_max_fragments() > 0
+            && bound <= self.config.get_chunk_threshold()
+            && bound <= self.config.get_max_message_size();
+        if !fits {
+            return None;
+        }
+        let (inflater, progress) = self.inflate.as_deref_mut()?;
+        if let Some(mask) = header.mask.filter(|_| end > self.unmasked_to as usize) {
+            apply_mask(&mut self.buf.data[start..end], mask, 0);
+        }
+        let spot = end..end + TAIL.len();
+        let mut after = [0u8; TAIL.len()];
+        after.copy_from_slice(&self.buf.data[spot.clone()]);
+        self.buf.data[spot.clone()].copy_from_slice(&TAIL);
+        let result = inflater.inflate(&self.buf.data[start..spot.end], bound);
+        self.buf.data[spot].copy_from_slice(&after);
+        self.pos = end;
+        self.msg_start = end;
+        self.msg_end = end;
+        self.valid = end;
+        *progress = InflateProgress {
+            active: true,
+            tail: TAIL.len() as u8,
+            fed: len as u64,
+            ..InflateProgress::default()
+        };
+        let filled = inflater.filled;
+        let text = kind == MessageKind::Text;
+        // The same errors, in the same order, as the general path's.
+        let error = match result {
+            // Text inflated before a fault is judged first.
+            Err(_) if text && validate_prefix(&inflater.out[..filled]).is_err() => {
+                Some(ProtocolError::InvalidUtf8)
+            }
+            // (`full` cannot be: the room is past the largest expansion.)
+            Err(_) => Some(ProtocolError::InvalidCompressedData),
+            Ok(step) if step.full || step.consumed < len + TAIL.len() => {
+                Some(ProtocolError::InvalidCompressedData)
+            }
+            // A complete message may not end inside a character.
+            Ok(_) if text && validate_prefix(&inflater.out[..filled]) != Ok(filled) => {
+                Some(ProtocolError::InvalidUtf8)
+            }
+            Ok(_) => None,
+        };
+        if let Some(e) = error {
+            return Some(Err(self.fail(e.into(), link)));
+        }
+        progress.valid = filled;
+        self.release = Release::Message;
+        Some(Ok(Ready::Inflated {
+            kind,
+            end: filled,
+            chunk: None,
+        }))
+    }
+}
 
 /// Where a chunk of at most `threshold` bytes of `valid` (validated) output
 /// ends: at `threshold`, for text moved back to a character boundary
