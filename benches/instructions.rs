@@ -12,7 +12,8 @@
 //! Scenarios: `receive_text_16` (masked 16-byte text, server side, fed in
 //! 64 KiB read copies), `read_copy_16` (the same input through the same
 //! copies into a plain buffer, no engine: subtract it to get the engine's
-//! share), `send_text_16` (client side, masked), `send_text_16_server`
+//! share), `receive_multibyte_16` (as `receive_text_16`, with 2- to
+//! 4-byte characters: the same read copies), `send_text_16` (client side, masked), `send_text_16_server`
 //! (server side, unmasked: the difference is the cost of a masking key),
 //! `receive_fragmented_64k` (a masked 64 KiB multi-byte text message in 16
 //! fragments of 4 KiB, server side; count = messages). With
@@ -47,6 +48,12 @@ fn main() {
     match scenario.as_str() {
         "receive_text_16" => {
             let input = stream(&ascii(16), Opcode::Text, true, 1, count);
+            let mut conn = open_server(Config::new());
+            let got = feed(&mut conn, &input);
+            assert_eq!(got, 16 * count);
+        }
+        "receive_multibyte_16" => {
+            let input = stream(&multibyte(16), Opcode::Text, true, 1, count);
             let mut conn = open_server(Config::new());
             let got = feed(&mut conn, &input);
             assert_eq!(got, 16 * count);
