@@ -16,7 +16,9 @@
 //! sides use two cores; the tests take turns (one lock) so the figures one
 //! prints are its own. Every loop is bounded in count and every await in
 //! time; an environment that allows too few open files shrinks the scale
-//! (with a message) rather than failing.
+//! (with a message) rather than failing. Where one process cannot hold
+//! both ends of every connection, the many-connections test runs its
+//! server in a child process (this binary's ignored `load_server_child`).
 #![cfg(feature = "tokio")]
 
 use std::fmt::Display;
@@ -88,19 +90,7 @@ async fn wait_until(limit: Duration, what: &str, done: impl Fn() -> bool) -> Res
 
 /// A field of /proc/self/status in KiB (`VmRSS:`, `VmHWM:`), 0 if unknown.
 fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(field)?
-                    .trim()
-                    .strip_suffix("kB")?
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
+    status_kib_of("/proc/self/status", field)
 }
 
 fn mib(kib: u64) -> f64 {
@@ -119,12 +109,12 @@ fn open_files_limits() -> Option<(u64, u64)> {
     Some((next()?, next()?))
 }
 
-/// How many connections this process can hold with both ends open (two
-/// descriptors each, and 100 to spare): `wanted`, after raising the soft
-/// limit with `prlimit` on our own PID if needed, or fewer (with a
-/// message) when the limit cannot be raised.
-fn fit_open_files(wanted: usize) -> usize {
-    let need = 2 * wanted as u64 + 100;
+/// How many connections this process can hold with `ends` of each open
+/// here (one descriptor each, and 100 to spare): `wanted`, after raising
+/// the soft limit with `prlimit` on our own PID if needed, or fewer (with
+/// a message) when the limit cannot be raised.
+fn fit_open_files(wanted: usize, ends: u64) -> usize {
+    let need = ends * wanted as u64 + 100;
     let Some((soft, hard)) = open_files_limits() else {
         println!("load: /proc/self/limits unreadable; running {wanted} connections as asked");
         return wanted;
@@ -156,7 +146,7 @@ fn fit_open_files(wanted: usize) -> usize {
         println!("load: raised the open-files limit from {soft} to {now} for {wanted} connections");
         return wanted;
     }
-    let fits = (now.saturating_sub(100) / 2).max(1) as usize;
+    let fits = (now.saturating_sub(100) / ends).max(1) as usize;
     println!(
         "load: the open-files limit (soft {now}, hard {hard_now}) allows {fits} connections, \
          not {wanted}: running {fits}"
@@ -744,27 +734,259 @@ async fn load_client(
     report
 }
 
+/// What the echo server's side of the load came to.
+#[derive(Debug, Default)]
+struct ServerSummary {
+    accepted: usize,
+    echoed: usize,
+    /// Buffers held by the server ends when the Close came, in all.
+    held: usize,
+    failures: Vec<String>,
+}
+
+impl ServerSummary {
+    fn of(served: Served<Result<Echoed, String>>) -> Self {
+        let mut summary = Self {
+            accepted: served.accepted,
+            ..Self::default()
+        };
+        for result in served.results {
+            match result {
+                Ok(e) if e.close == 1000 => {
+                    summary.echoed += e.messages;
+                    summary.held += e.held_at_close;
+                }
+                other => summary.failures.push(format!("{other:?}")),
+            }
+        }
+        summary
+    }
+
+    /// One line a child process prints and its parent parses back.
+    fn line(&self) -> String {
+        format!(
+            "load-server-summary: {} {} {} {}",
+            self.accepted,
+            self.echoed,
+            self.held,
+            self.failures.len()
+        )
+    }
+
+    fn parse(line: &str, failures: Vec<String>) -> Option<Self> {
+        let mut fields = line
+            .strip_prefix("load-server-summary: ")?
+            .split(' ')
+            .map(str::parse::<usize>);
+        let mut next = || fields.next()?.ok();
+        let summary = Self {
+            accepted: next()?,
+            echoed: next()?,
+            held: next()?,
+            failures,
+        };
+        (next()? == summary.failures.len()).then_some(summary)
+    }
+}
+
+/// The load's time limit for `n` connections of `per` messages.
+fn load_limit(n: usize, per: usize) -> Duration {
+    Duration::from_secs(60) + Duration::from_millis((20 + per as u64) * n as u64)
+}
+
+/// The echo server of the load, on a thread of this process or, when this
+/// process cannot hold both ends of every connection, in a child process
+/// (this test binary again, running `load_server_child`).
+enum LoadServer {
+    Thread(std::thread::JoinHandle<Served<Result<Echoed, String>>>),
+    Child {
+        child: std::process::Child,
+        lines: std::sync::mpsc::Receiver<String>,
+    },
+}
+
+impl LoadServer {
+    fn start(n: usize, per: usize, in_child: bool) -> (u16, Self) {
+        let limit = load_limit(n, per);
+        if !in_child {
+            let (port, server) = serve(
+                n,
+                limit + Duration::from_secs(30),
+                move |socket| async move { echo(accept(socket, Config::new()).await?, limit).await },
+            );
+            return (port, Self::Thread(server));
+        }
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this test"))
+            .args([
+                "load_server_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("HYBI_LOAD_SERVER_CHILD", n.to_string())
+            .env("HYBI_LOAD_MESSAGES", per.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server's process");
+        let stdout = child.stdout.take().expect("its output");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains("load") {
+                    println!("{line}");
+                }
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let port = loop {
+            match lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    // (The harness may print its "test ... " before it.)
+                    if let Some((_, port)) = line.split_once("load-server-port: ") {
+                        break port.trim().parse().expect("a port");
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    panic!("the server's process did not start: {e}");
+                }
+            }
+        };
+        (port, Self::Child { child, lines })
+    }
+
+    /// The server process's resident memory in KiB, 0 on a thread.
+    fn rss_kib(&self) -> u64 {
+        match self {
+            Self::Thread(_) => 0,
+            Self::Child { child, .. } => {
+                status_kib_of(&format!("/proc/{}/status", child.id()), "VmRSS:")
+            }
+        }
+    }
+
+    fn finish(self, limit: Duration) -> ServerSummary {
+        match self {
+            Self::Thread(server) => ServerSummary::of(join(server)),
+            Self::Child { mut child, lines } => {
+                let start = Instant::now();
+                let (mut summary, mut failures) = (None, Vec::new());
+                while start.elapsed() < limit {
+                    match lines.recv_timeout(Duration::from_millis(200)) {
+                        Ok(line) => {
+                            if let Some((_, f)) = line.split_once("load-server-failure: ") {
+                                failures.push(f.to_owned());
+                            } else if let Some(at) = line.find("load-server-summary: ") {
+                                summary = ServerSummary::parse(
+                                    &line[at..],
+                                    std::mem::take(&mut failures),
+                                );
+                            }
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                let status = loop {
+                    match child.try_wait().expect("the server's process") {
+                        Some(status) => break Some(status),
+                        None if start.elapsed() > limit => break None,
+                        None => std::thread::sleep(Duration::from_millis(50)),
+                    }
+                };
+                let Some(status) = status else {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("the server's process did not finish within {limit:?}");
+                };
+                assert!(status.success(), "the server's process failed: {status}");
+                summary.expect("the server's process reported no summary")
+            }
+        }
+    }
+}
+
+/// A field of a process's status file in KiB, 0 if unknown.
+fn status_kib_of(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix(field)?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// The server half of [`many_connections_echo_every_message_intact`] in
+/// a process of its own, started by it (`HYBI_LOAD_SERVER_CHILD` holds
+/// the connection count) when one process cannot hold both ends of every
+/// connection. It prints its port, then what it served; the parent
+/// checks it.
+#[test]
+#[ignore = "the server half of many_connections_echo_every_message_intact, run by it in a child process"]
+fn load_server_child() {
+    let Some(n) = std::env::var("HYBI_LOAD_SERVER_CHILD")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    else {
+        println!("load_server_child: run by many_connections_echo_every_message_intact, not alone");
+        return;
+    };
+    let fits = fit_open_files(n, 1);
+    assert_eq!(fits, n, "the server's process cannot hold {n} connections");
+    let (port, server) = LoadServer::start(n, messages_per_connection(), false);
+    println!("load-server-port: {port}");
+    let summary = server.finish(load_limit(n, messages_per_connection()));
+    for failure in &summary.failures {
+        println!("load-server-failure: {failure}");
+    }
+    println!("{}", summary.line());
+}
+
 /// N connections open at once to one echo server, each echoing a mix of
 /// 16 B – 64 KiB text and binary messages, every echo checked: none lost,
 /// none corrupted. Reports the resident memory per connection and the
-/// time taken.
+/// time taken. Where this process cannot hold both ends of N connections
+/// (the open-files limit), the server runs in a child process and each
+/// process holds one end of each.
 #[test]
 fn many_connections_echo_every_message_intact() {
     let _turn = one_at_a_time();
-    let n = fit_open_files(connections());
+    let wanted = connections();
+    // (`HYBI_LOAD_SERVER_PROCESS` asks for the child process at any scale.)
+    let in_child = std::env::var_os("HYBI_LOAD_SERVER_PROCESS").is_some()
+        || fit_open_files(wanted, 2) < wanted;
+    let n = if in_child {
+        println!(
+            "load: the server runs in a child process, each process holding one end of each connection"
+        );
+        fit_open_files(wanted, 1)
+    } else {
+        wanted
+    };
     let per = messages_per_connection();
-    let limit = Duration::from_secs(60) + Duration::from_millis((20 + per as u64) * n as u64);
-    let (port, server) = serve(
-        n,
-        limit + Duration::from_secs(30),
-        move |socket| async move { echo(accept(socket, Config::new()).await?, limit).await },
-    );
-    let run = async move {
+    let limit = load_limit(n, per);
+    let (port, server) = LoadServer::start(n, per, in_child);
+    let server = std::cell::RefCell::new(server);
+    let run = async {
         let (phase_tx, phase) = watch::channel(WAIT);
         let settled = Arc::new(AtomicUsize::new(0));
         let finished = Arc::new(AtomicUsize::new(0));
         let opening = Arc::new(Semaphore::new(OPENING_AT_ONCE));
-        let rss_before = status_kib("VmRSS:");
+        let rss_before = status_kib("VmRSS:") + server.borrow().rss_kib();
         let start = Instant::now();
         let mut clients = Vec::with_capacity(n);
         for conn in 0..n {
@@ -781,13 +1003,13 @@ fn many_connections_echo_every_message_intact() {
         wait_until(limit, "opening", || settled.load(Ordering::SeqCst) == n).await?;
         let opened_in = start.elapsed();
         tokio::time::sleep(SETTLE).await;
-        let rss_open = status_kib("VmRSS:");
+        let rss_open = status_kib("VmRSS:") + server.borrow().rss_kib();
         phase_tx.send_replace(GO);
         let go = Instant::now();
         wait_until(limit, "echoing", || finished.load(Ordering::SeqCst) == n).await?;
         let echoed_in = go.elapsed();
         tokio::time::sleep(SETTLE).await;
-        let rss_after = status_kib("VmRSS:");
+        let rss_after = status_kib("VmRSS:") + server.borrow().rss_kib();
         let peak = status_kib("VmHWM:");
         phase_tx.send_replace(CLOSE);
         let closing = Instant::now();
@@ -809,7 +1031,7 @@ fn many_connections_echo_every_message_intact() {
     });
     let (reports, [rss_before, rss_open, rss_after, peak], [opened_in, echoed_in, closed_in]) =
         outcome.unwrap();
-    let served = join(server);
+    let served = server.into_inner().finish(limit + Duration::from_secs(60));
 
     let expected = n * per;
     let connected = reports.iter().filter(|r| r.connected).count();
@@ -843,15 +1065,15 @@ fn many_connections_echo_every_message_intact() {
     );
     println!(
         "load: VmRSS {:.1} MiB before, {:.1} MiB open and idle, {:.1} MiB after the echoes and \
-         idle; VmHWM (peak) {:.1} MiB",
+         idle (both processes when the server has its own); VmHWM (peak, this process) {:.1} MiB",
         mib(rss_before),
         mib(rss_open),
         mib(rss_after),
         mib(peak),
     );
     println!(
-        "load: resident memory per connection (this process holds both ends: the client's and \
-         the server's WebSocket, task and buffers; half of it is one end): open and idle \
+        "load: resident memory per connection (both ends: the client's and the server's \
+         WebSocket, task and buffers; half of it is one end): open and idle \
          {:.1} KiB per pair (~{:.1} KiB per end), after the echoes and idle {:.1} KiB per pair \
          (~{:.1} KiB per end; includes what the allocator kept: the client ends then held \
          {held_idle} bytes of buffers in all)",
@@ -872,22 +1094,18 @@ fn many_connections_echo_every_message_intact() {
     assert_eq!(echoed, expected);
 
     assert_eq!(served.accepted, n);
-    let (mut echoed_by_server, mut server_held) = (0, 0);
-    for result in &served.results {
-        match result {
-            Ok(e) if e.close == 1000 => {
-                echoed_by_server += e.messages;
-                server_held += e.held_at_close;
-            }
-            other => panic!("a server connection ended with {other:?}"),
-        }
-    }
+    assert!(
+        served.failures.is_empty(),
+        "server connections ended badly: {:?}",
+        &served.failures[..served.failures.len().min(5)]
+    );
     println!(
         "load: the server ends held {:.1} KiB of buffers per connection when the Close came \
-         after the idle wait ({server_held} bytes in all)",
-        server_held as f64 / 1024.0 / n as f64
+         after the idle wait ({} bytes in all)",
+        served.held as f64 / 1024.0 / n as f64,
+        served.held
     );
-    assert_eq!(echoed_by_server, expected, "messages the server echoed");
+    assert_eq!(served.echoed, expected, "messages the server echoed");
 }
 
 // ----- 2. slowloris ---------------------------------------------------------------
@@ -963,7 +1181,7 @@ async fn slow_client(
 #[test]
 fn slowloris_handshakes_end_at_the_timeout_while_others_are_served() {
     let _turn = one_at_a_time();
-    let slow = fit_open_files(connections().min(1000) + NORMAL_CLIENTS)
+    let slow = fit_open_files(connections().min(1000) + NORMAL_CLIENTS, 2)
         .saturating_sub(NORMAL_CLIENTS)
         .max(1);
     let config = Config::new().handshake_timeout(Some(HANDSHAKE_TIMEOUT));
