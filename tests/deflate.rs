@@ -710,3 +710,22 @@ fn whole_small_messages_decode_as_cut_ones_do() {
     let t = common::assert_split_invariant(open_deflate_server, &compressed(cut), false);
     assert_eq!(t.error, Some(Error::Protocol(ProtocolError::InvalidUtf8)));
 }
+
+/// A compressed frame that announces an enormous payload is refused by
+/// the size rules, not by arithmetic overflow on the way (found by
+/// fuzzing the short path for whole small messages).
+#[test]
+fn a_huge_compressed_length_is_too_big_not_a_panic() {
+    for len in [u64::MAX >> 1, 1 << 40, (16 << 20) + 1] {
+        let mut frame = vec![0xc1, 0xff];
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(&[1, 2, 3, 4, 0xaa, 0xbb]);
+        let mut server = open_deflate_server();
+        server.receive(&frame);
+        assert_eq!(
+            server.next_event().err(),
+            Some(Error::Protocol(ProtocolError::FrameTooBig)),
+            "{len}"
+        );
+    }
+}

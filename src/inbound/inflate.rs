@@ -336,11 +336,13 @@ impl RxCore {
             _ => return None,
         };
         let len = usize::try_from(header.len).ok()?;
-        let (start, end) = (self.pos, self.pos.checked_add(len)?);
+        if !(1..=JOIN_TAIL).contains(&len) {
+            return None;
+        }
+        let (start, end) = (self.pos, self.pos + len);
         let bound = (len + TAIL.len()) * MAX_EXPANSION;
         let fits = header.fin
             && self.asm.kind.is_none()
-            && (1..=JOIN_TAIL).contains(&len)
             && end <= self.buf.end
             && end + TAIL.len() <= self.buf.data.len()
             && len <= self.config.get_max_frame_size()
