@@ -158,10 +158,14 @@ impl SendBuf {
             self.end = 0;
             self.shared = Some(Arc::clone(frame));
         } else {
-            let n = frame.len();
-            self.room(n, high_water).copy_from_slice(frame);
-            self.filled(n);
+            self.push(frame, high_water);
         }
+    }
+
+    /// Copies `bytes` behind what is pending.
+    fn push(&mut self, bytes: &[u8], high_water: usize) {
+        self.room(bytes.len(), high_water).copy_from_slice(bytes);
+        self.filled(bytes.len());
     }
 
     /// Copies the rest of a held shared frame into `data`, so more can be
@@ -170,12 +174,9 @@ impl SendBuf {
     #[inline(never)]
     fn unshare(&mut self, high_water: usize) {
         if let Some(frame) = self.shared.take() {
-            let rest = &frame[self.sent..];
-            self.sent = 0;
+            let sent = core::mem::take(&mut self.sent);
             self.end = 0;
-            let n = rest.len();
-            self.room(n, high_water).copy_from_slice(rest);
-            self.filled(n);
+            self.push(&frame[sent..], high_water);
         }
     }
 

@@ -33,7 +33,6 @@ use super::{
 };
 use crate::{
     ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, Time,
-    WsUrl,
 };
 
 /// A stream the driver can give a read timeout, so that it wakes for the
@@ -144,12 +143,7 @@ impl WebSocket<TcpStream> {
         options: &ClientOptions<'_>,
         config: Config,
     ) -> Result<Self, DriverError> {
-        let url = WsUrl::parse(url)?;
-        if url.secure() {
-            return Err(DriverError::Unsupported(
-                "wss:// needs TLS: open a TLS stream and use WebSocket::client",
-            ));
-        }
+        let url = super::parse_url(url, false)?;
         let stream = TcpStream::connect((url.host(), url.port()))?;
         stream.set_nodelay(true)?;
         let conn = client_for(&url, options, config)?;
@@ -182,14 +176,8 @@ impl WebSocket<TlsClientStream> {
         config: Config,
         tls: alloc::sync::Arc<rustls::ClientConfig>,
     ) -> Result<Self, DriverError> {
-        let url = WsUrl::parse(url)?;
-        if !url.secure() {
-            return Err(DriverError::Unsupported("connect_tls needs a wss:// URL"));
-        }
-        let name = rustls::pki_types::ServerName::try_from(alloc::string::String::from(url.host()))
-            .map_err(|_| {
-                DriverError::Unsupported("the URL's host is not a valid TLS server name")
-            })?;
+        let url = super::parse_url(url, true)?;
+        let name = super::tls_server_name(&url)?;
         let session = rustls::ClientConnection::new(tls, name).map_err(io::Error::other)?;
         let socket = TcpStream::connect((url.host(), url.port()))?;
         socket.set_nodelay(true)?;

@@ -302,6 +302,28 @@ impl Joiner {
     }
 }
 
+/// `url` parsed for a driver's `connect` (`tls` false: `ws://` only) or
+/// `connect_tls` (`tls` true: `wss://` only).
+pub(crate) fn parse_url(url: &str, tls: bool) -> Result<WsUrl<'_>, DriverError> {
+    let url = WsUrl::parse(url)?;
+    match (url.secure(), tls) {
+        (true, false) => Err(DriverError::Unsupported(
+            "wss:// needs TLS: open a TLS stream and use WebSocket::client",
+        )),
+        (false, true) => Err(DriverError::Unsupported("connect_tls needs a wss:// URL")),
+        _ => Ok(url),
+    }
+}
+
+/// The TLS server name a `wss://` URL's host names.
+#[cfg(feature = "rustls")]
+pub(crate) fn tls_server_name(
+    url: &WsUrl<'_>,
+) -> Result<rustls::pki_types::ServerName<'static>, DriverError> {
+    rustls::pki_types::ServerName::try_from(alloc::string::String::from(url.host()))
+        .map_err(|_| DriverError::Unsupported("the URL's host is not a valid TLS server name"))
+}
+
 /// A client's connection from a parsed URL: the request the URL names, with
 /// the caller's extra settings.
 pub(crate) fn client_for(

@@ -201,16 +201,11 @@ impl RxCore {
             let payload_end = self.pos + frame.pending;
             let in_place = join && self.buf.data.len() >= payload_end + TAIL.len();
             let copied = join && !in_place;
-            let mut after = [0u8; TAIL.len()];
-            let spot = payload_end..payload_end + TAIL.len();
-            if in_place {
-                after.copy_from_slice(&self.buf.data[spot.clone()]);
-                self.buf.data[spot.clone()].copy_from_slice(&TAIL);
-            }
+            let after = in_place.then(|| place_tail(&mut self.buf.data, payload_end));
             let input: &[u8] = if feeding_tail {
                 &TAIL[usize::from(progress.tail)..]
             } else if in_place {
-                &self.buf.data[self.pos..spot.end]
+                &self.buf.data[self.pos..payload_end + TAIL.len()]
             } else {
                 &self.buf.data[self.pos..payload_end]
             };
@@ -230,8 +225,8 @@ impl RxCore {
                 }),
                 _ => None,
             };
-            if in_place {
-                self.buf.data[spot].copy_from_slice(&after);
+            if let Some(after) = after {
+                restore_tail(&mut self.buf.data, payload_end, after);
             }
             let Ok(step) = result else {
                 // Text inflated before the fault is judged first, so the
@@ -310,6 +305,22 @@ impl RxCore {
     }
 }
 
+/// Writes the tail over the four bytes at `at` (after a payload, so that
+/// payload and tail go to zlib as one slice) and returns what was there,
+/// for [`restore_tail`].
+fn place_tail(data: &mut [u8], at: usize) -> [u8; TAIL.len()] {
+    let spot = &mut data[at..at + TAIL.len()];
+    let mut was = [0u8; TAIL.len()];
+    was.copy_from_slice(spot);
+    spot.copy_from_slice(&TAIL);
+    was
+}
+
+/// Puts back what [`place_tail`] wrote over.
+fn restore_tail(data: &mut [u8], at: usize, was: [u8; TAIL.len()]) {
+    data[at..at + TAIL.len()].copy_from_slice(&was);
+}
+
 /// The largest last-frame payload copied to join the tail in one call.
 const JOIN_TAIL: usize = 512;
 
@@ -356,12 +367,9 @@ impl RxCore {
         if let Some(mask) = header.mask.filter(|_| end > self.unmasked_to as usize) {
             apply_mask(&mut self.buf.data[start..end], mask, 0);
         }
-        let spot = end..end + TAIL.len();
-        let mut after = [0u8; TAIL.len()];
-        after.copy_from_slice(&self.buf.data[spot.clone()]);
-        self.buf.data[spot.clone()].copy_from_slice(&TAIL);
-        let result = inflater.inflate(&self.buf.data[start..spot.end], bound);
-        self.buf.data[spot].copy_from_slice(&after);
+        let after = place_tail(&mut self.buf.data, end);
+        let result = inflater.inflate(&self.buf.data[start..end + TAIL.len()], bound);
+        restore_tail(&mut self.buf.data, end, after);
         self.pos = end;
         self.msg_start = end;
         self.msg_end = end;

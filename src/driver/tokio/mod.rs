@@ -77,7 +77,7 @@ use super::{
 };
 use crate::{
     ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, State,
-    Time, WsUrl,
+    Time,
 };
 
 /// Bytes a connection may have queued for the socket before a send waits.
@@ -138,12 +138,7 @@ impl WebSocket<::tokio::net::TcpStream> {
         options: &ClientOptions<'_>,
         config: Config,
     ) -> Result<Self, DriverError> {
-        let url = WsUrl::parse(url)?;
-        if url.secure() {
-            return Err(DriverError::Unsupported(
-                "wss:// needs TLS: open a TLS stream and use WebSocket::client",
-            ));
-        }
+        let url = crate::driver::parse_url(url, false)?;
         let stream = ::tokio::net::TcpStream::connect((url.host(), url.port())).await?;
         stream.set_nodelay(true)?;
         let conn = client_for(&url, options, config)?;

@@ -2,13 +2,12 @@
 //! that verifies against the caller's root store, and a TLS server whose
 //! handshake counts against `Config::handshake_timeout`.
 
-use alloc::string::String;
 use alloc::sync::Arc;
 use std::io;
 
 use super::WebSocket;
 use crate::driver::{Answer, ClientOptions, DriverError, client_for};
-use crate::{Config, Request, WsUrl};
+use crate::{Config, Request};
 
 /// A `wss://` client stream.
 #[cfg(feature = "tokio-rustls")]
@@ -33,14 +32,8 @@ impl WebSocket<TlsClientStream> {
         config: Config,
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, DriverError> {
-        let url = WsUrl::parse(url)?;
-        if !url.secure() {
-            return Err(DriverError::Unsupported("connect_tls needs a wss:// URL"));
-        }
-        let name =
-            rustls::pki_types::ServerName::try_from(String::from(url.host())).map_err(|_| {
-                DriverError::Unsupported("the URL's host is not a valid TLS server name")
-            })?;
+        let url = crate::driver::parse_url(url, true)?;
+        let name = crate::driver::tls_server_name(&url)?;
         let socket = ::tokio::net::TcpStream::connect((url.host(), url.port())).await?;
         socket.set_nodelay(true)?;
         let stream = tokio_rustls::TlsConnector::from(tls)

@@ -92,15 +92,20 @@ impl ServerProcess {
         cpu_secs(&format!("/proc/{}/stat", self.pid()))
     }
 
-    /// The child's live heap bytes (only meaningful with `--count-heap`).
-    pub fn heap_bytes(&mut self) -> io::Result<i64> {
+    /// Sends the child one command line and returns its answer line.
+    fn ask(&mut self, command: &[u8]) -> io::Result<String> {
         let stdin = self
             .stdin
             .as_mut()
             .ok_or_else(|| io::Error::other("stdin closed"))?;
-        stdin.write_all(b"heap\n")?;
+        stdin.write_all(command)?;
         stdin.flush()?;
-        let line = self.line()?;
+        self.line()
+    }
+
+    /// The child's live heap bytes (only meaningful with `--count-heap`).
+    pub fn heap_bytes(&mut self) -> io::Result<i64> {
+        let line = self.ask(b"heap\n")?;
         line.strip_prefix("HEAP ")
             .and_then(|n| n.trim().parse().ok())
             .ok_or_else(|| io::Error::other(format!("heap: said {line:?}")))
@@ -108,13 +113,7 @@ impl ServerProcess {
 
     /// Asks the child to hand its free heap pages back (`malloc_trim(0)`).
     pub fn trim(&mut self) -> io::Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| io::Error::other("stdin closed"))?;
-        stdin.write_all(b"trim\n")?;
-        stdin.flush()?;
-        let line = self.line()?;
+        let line = self.ask(b"trim\n")?;
         if line.trim() == "TRIMMED" {
             Ok(())
         } else {
