@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::MAX_HEADER_LEN;
 use super::Opcode;
-use super::mask::{apply_mask, mask_copy};
+use super::mask::{apply_mask, mask_copy_inline};
 
 /// Writes a frame header into `out` and returns its length.
 ///
@@ -86,7 +86,7 @@ pub(crate) fn write_frame(
         let dst = &mut out[at..at + part.len()];
         match mask {
             Some(key) => {
-                mask_copy(dst, part, key, at - n);
+                mask_copy_inline(dst, part, key, at - n);
             }
             None => dst.copy_from_slice(part),
         }

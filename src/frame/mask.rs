@@ -32,7 +32,7 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
         return;
     }
     let (m, m64) = rotated(mask, offset);
-    mask_words(buf, m, m64);
+    mask_short(buf, m, m64);
 }
 
 /// From this length on, the bulk loops start at a 32-byte aligned
@@ -72,6 +72,74 @@ fn mask_words(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
     acc & 0x8080_8080_8080_8080
 }
 
+/// `m64` moved `by` bytes along the mask cycle: the mask for a word that
+/// starts `by` bytes after one masked with `m64`.
+#[inline(always)]
+fn advance_cycle(m64: u64, by: usize) -> u64 {
+    let shift = ((by & 3) * 8) as u32;
+    if cfg!(target_endian = "little") {
+        m64.rotate_right(shift)
+    } else {
+        m64.rotate_left(shift)
+    }
+}
+
+/// [`mask_words`] for payloads below 64 bytes (most messages), without a
+/// byte loop: whole words, and the bytes after the last of them as one word
+/// ending at the end of `buf`, overlapping the word before it. That last
+/// word is read before any write, so the bytes the two share are unmasked
+/// once; below 8 bytes, two overlapping 4-byte words the same way, and
+/// bytes below 4. Returns the OR of the output bytes' high bits.
+#[inline(always)]
+fn mask_short(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
+    let len = buf.len();
+    if len >= 8 {
+        let at = len - 8;
+        let last = u64::from_ne_bytes(word8(&buf[at..])) ^ advance_cycle(m64, at);
+        let mut acc = last;
+        let mut i = 0;
+        while i + 8 < len {
+            let w = u64::from_ne_bytes(word8(&buf[i..])) ^ m64;
+            acc |= w;
+            buf[i..i + 8].copy_from_slice(&w.to_ne_bytes());
+            i += 8;
+        }
+        buf[at..].copy_from_slice(&last.to_ne_bytes());
+        return acc & 0x8080_8080_8080_8080;
+    }
+    if len >= 4 {
+        let at = len - 4;
+        let m32 = m64 as u32;
+        let first = u32::from_ne_bytes(word4(buf)) ^ m32;
+        let last = u32::from_ne_bytes(word4(&buf[at..])) ^ (advance_cycle(m64, at) as u32);
+        buf[..4].copy_from_slice(&first.to_ne_bytes());
+        buf[at..].copy_from_slice(&last.to_ne_bytes());
+        return u64::from(first | last) & 0x8080_8080;
+    }
+    let mut acc = 0u8;
+    for (b, k) in buf.iter_mut().zip(m) {
+        *b ^= k;
+        acc |= *b;
+    }
+    u64::from(acc & 0x80)
+}
+
+/// The first 8 bytes of `bytes` (which has at least 8).
+#[inline(always)]
+fn word8(bytes: &[u8]) -> [u8; 8] {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    word
+}
+
+/// The first 4 bytes of `bytes` (which has at least 4).
+#[inline(always)]
+fn word4(bytes: &[u8]) -> [u8; 4] {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[..4]);
+    word
+}
+
 /// Payloads of 64 bytes and more: an aligning head, whole blocks through
 /// `crate::accel`, then the tail.
 #[inline(never)]
@@ -92,7 +160,7 @@ pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> 
         return apply_mask_long(buf, mask, offset) == 0;
     }
     let (m, m64) = rotated(mask, offset);
-    mask_words(buf, m, m64) == 0
+    mask_short(buf, m, m64) == 0
 }
 
 /// Unmasks `buf[src]` (masked from `offset` of the mask cycle) while moving
@@ -124,11 +192,17 @@ pub(crate) fn mask_move_down(
 #[inline]
 pub fn mask_copy(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     assert_eq!(dst.len(), src.len(), "mask_copy: lengths differ");
+    mask_copy_inline(dst, src, mask, offset)
+}
+
+/// [`mask_copy`] for callers that made `dst` as long as `src` themselves
+/// (the frame writer): short payloads, most sends, inline with no call
+/// (no aligning head, no wide loop), longer ones out of line.
+#[inline(always)]
+pub(crate) fn mask_copy_inline(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> bool {
     if dst.len() < 64 {
-        // Short payloads (most sends): no aligning head, no wide loop, and
-        // small enough to inline into the frame writer.
         let (m, m64) = rotated(mask, offset);
-        return copy_words(dst, src, m, m64) == 0;
+        return copy_short(dst, src, m, m64) == 0;
     }
     mask_copy_long(dst, src, mask, offset)
 }
@@ -147,6 +221,45 @@ fn mask_copy_long(dst: &mut [u8], src: &[u8], mask: [u8; 4], offset: usize) -> b
     high |= wide & 0x8080_8080_8080_8080;
     high |= copy_words(&mut dst[done..], &src[done..], m, m64);
     high == 0
+}
+
+/// The copying twin of [`mask_short`], below 64 bytes: whole words, and the
+/// bytes after the last of them as one word ending at the end (it overlaps
+/// the word before it in `dst` with the same values); two overlapping
+/// 4-byte words below 8 bytes, and bytes below 4. Returns the OR of the
+/// output bytes' high bits.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8], m: [u8; 4], m64: u64) -> u64 {
+    let len = dst.len().min(src.len());
+    let (dst, src) = (&mut dst[..len], &src[..len]);
+    if len >= 8 {
+        let mut acc = 0u64;
+        let mut i = 0;
+        while i + 8 < len {
+            let w = u64::from_ne_bytes(word8(&src[i..])) ^ m64;
+            acc |= w;
+            dst[i..i + 8].copy_from_slice(&w.to_ne_bytes());
+            i += 8;
+        }
+        let at = len - 8;
+        let last = u64::from_ne_bytes(word8(&src[at..])) ^ advance_cycle(m64, at);
+        dst[at..].copy_from_slice(&last.to_ne_bytes());
+        return (acc | last) & 0x8080_8080_8080_8080;
+    }
+    if len >= 4 {
+        let at = len - 4;
+        let first = u32::from_ne_bytes(word4(src)) ^ (m64 as u32);
+        let last = u32::from_ne_bytes(word4(&src[at..])) ^ (advance_cycle(m64, at) as u32);
+        dst[..4].copy_from_slice(&first.to_ne_bytes());
+        dst[at..].copy_from_slice(&last.to_ne_bytes());
+        return u64::from(first | last) & 0x8080_8080;
+    }
+    let mut acc = 0u8;
+    for ((d, s), k) in dst.iter_mut().zip(src).zip(m) {
+        *d = s ^ k;
+        acc |= *d;
+    }
+    u64::from(acc & 0x80)
 }
 
 /// The copying twin of [`mask_words`]: whole words, then bytes, from `src`
@@ -288,6 +401,29 @@ mod tests {
                         assert_eq!(buf, &text[..], "{at}");
                         assert_eq!(ascii, text.is_ascii(), "{at}");
                     }
+                }
+            }
+        }
+    }
+
+    /// The short path's overlapping words: every length below 64, every
+    /// offset, a high bit at every position, so a byte the two last words
+    /// share is unmasked once and seen by the ASCII check.
+    #[test]
+    fn short_payloads_unmask_once_and_see_every_high_bit() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0usize..64 {
+            for offset in 0..4 {
+                for at in (0..len).map(Some).chain([None]) {
+                    let mut text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    if let Some(i) = at {
+                        text[i] = 0x80 | (i as u8);
+                    }
+                    let mut buf = text.clone();
+                    naive(&mut buf, mask, offset);
+                    let ascii = apply_mask_ascii(&mut buf, mask, offset);
+                    assert_eq!(buf, text, "len {len} offset {offset} at {at:?}");
+                    assert_eq!(ascii, at.is_none(), "len {len} offset {offset} at {at:?}");
                 }
             }
         }

@@ -28,13 +28,29 @@ impl RxCore {
         let release = core::mem::replace(&mut self.release, Release::Nothing);
         #[cfg(feature = "deflate")]
         self.release_inflated(release);
+        // The commonest first, as a branch rather than a jump table.
+        if release == Release::Message {
+            self.msg_start = self.pos;
+            self.msg_end = self.pos;
+            self.valid = self.pos;
+        } else {
+            self.release_other(release);
+        }
+        if self.handshake.is_none() {
+            self.buf.start = if self.asm.kind.is_some() {
+                self.msg_start
+            } else {
+                self.pos
+            };
+        }
+    }
+
+    /// [`release_unstaged`](Self::release_unstaged) of anything but a
+    /// whole message.
+    #[inline]
+    fn release_other(&mut self, release: Release) {
         match release {
-            Release::Nothing => {}
-            Release::Message => {
-                self.msg_start = self.pos;
-                self.msg_end = self.pos;
-                self.valid = self.pos;
-            }
+            Release::Nothing | Release::Message => {}
             Release::Chunk => self.msg_start = self.valid,
             Release::Head(len) => {
                 self.buf.start += len as usize;
@@ -44,13 +60,6 @@ impl RxCore {
                 self.valid = self.pos;
                 self.handshake = None;
             }
-        }
-        if self.handshake.is_none() {
-            self.buf.start = if self.asm.kind.is_some() {
-                self.msg_start
-            } else {
-                self.pos
-            };
         }
     }
 
