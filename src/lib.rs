@@ -65,7 +65,7 @@
 //!   first (RFC 6455 §7.1.1); a client waits for the server, with a timeout.
 //! - **Partial writes.** `advance` by what was written; the rest stays queued.
 //! - **Randomness.** A client needs a [`MaskSource`]; with `std` the default is
-//!   a ChaCha20 generator seeded from the OS ([`ChaChaRandom`]). If the OS
+//!   a ChaCha12 generator seeded from the OS ([`ChaChaRandom`]). If the OS
 //!   source fails, [`Connection::client`] fails with [`Error::Random`].
 //!
 //! # Features

@@ -43,7 +43,7 @@ impl hybi::MaskSource for FixedMask {
 }
 
 /// A client connection past the handshake: masking with [`KEY`] if `fixed`,
-/// else with the production source (`Connection::client`: ChaCha20 seeded
+/// else with the production source (`Connection::client`: ChaCha12 seeded
 /// from the OS).
 #[must_use]
 pub fn hybi_client(config: hybi::Config, fixed: bool) -> hybi::Connection {
