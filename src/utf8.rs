@@ -33,6 +33,11 @@ pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
         return Ok(bytes.len());
     }
     if bytes.len() < SHORT {
+        if crate::accel::utf8_short(bytes) == Some(true) {
+            return Ok(bytes.len());
+        }
+        // Without SSSE3, or to tell an incomplete last character from an
+        // error: byte by byte.
         return validate_short(bytes);
     }
     match simdutf8::compat::from_utf8(bytes) {
@@ -42,13 +47,13 @@ pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
     }
 }
 
-/// Below this length non-ASCII text is validated by [`validate_short`]:
-/// for 16 bytes of multi-byte text `simdutf8` and `core::str::from_utf8`
-/// both cost about 200 instructions, more than the rest of its receive,
-/// and `validate_short` 123 (`receive_multibyte_16` in
-/// `benches/instructions.rs`: 699 instructions per message before, 619
-/// after). In time the two are level on one repeated text and
-/// `validate_short` about a tenth faster on varied 16–47-byte texts.
+/// Below this length non-ASCII text is validated by
+/// [`crate::accel::utf8_short`] (SSSE3, 16 bytes at a time, no setup for
+/// long texts), or [`validate_short`] where the CPU lacks SSSE3: for 16
+/// bytes of multi-byte text `simdutf8` and `core::str::from_utf8` both cost
+/// about 200 instructions, `validate_short` 123 and `utf8_short` about 55
+/// (`receive_multibyte_16` in `benches/instructions.rs`: 699 instructions
+/// per message with `simdutf8`, 619 with `validate_short`, 543 now).
 const SHORT: usize = 64;
 
 /// Validates `bytes` one character at a time by RFC 3629's table of
@@ -119,6 +124,15 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
         return Ok(text);
     }
     if bytes.len() < SHORT {
+        if let Some(valid) = crate::accel::utf8_short(bytes) {
+            return if valid {
+                #[allow(unsafe_code)]
+                // SAFETY: `utf8_short` found `bytes` whole, valid UTF-8.
+                Ok(unsafe { crate::accel::assume_utf8(bytes) })
+            } else {
+                Err(InvalidUtf8)
+            };
+        }
         return match validate_short(bytes) {
             #[allow(unsafe_code)]
             // SAFETY: `validate_short` returned the whole length: every
