@@ -29,7 +29,7 @@ pub struct InvalidUtf8;
 /// position, however the text continues.
 #[inline]
 pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
-    if bytes.is_ascii() {
+    if crate::accel::is_ascii(bytes) {
         return Ok(bytes.len());
     }
     if bytes.len() < SHORT {
