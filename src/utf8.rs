@@ -123,6 +123,14 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
     if let Some(text) = crate::accel::ascii_str(bytes) {
         return Ok(text);
     }
+    to_str_unscanned(bytes)
+}
+
+/// [`to_str`] without its ASCII shortcut, for text a pass over it already
+/// found not all ASCII (the unmasking pass of a small message), where the
+/// shortcut would only fail.
+#[inline]
+pub(crate) fn to_str_unscanned(bytes: &[u8]) -> Result<&str, InvalidUtf8> {
     if bytes.len() < SHORT {
         if let Some(valid) = crate::accel::utf8_short(bytes) {
             return if valid {

@@ -96,8 +96,16 @@ fn mask_short(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
     if len >= 8 {
         let at = len - 8;
         let last = u64::from_ne_bytes(word8(&buf[at..])) ^ advance_cycle(m64, at);
-        let mut acc = last;
-        let mut i = 0;
+        let first = u64::from_ne_bytes(word8(buf)) ^ m64;
+        if len <= 16 {
+            // Two words cover it (the commonest case, without a loop).
+            buf[..8].copy_from_slice(&first.to_ne_bytes());
+            buf[at..].copy_from_slice(&last.to_ne_bytes());
+            return (first | last) & 0x8080_8080_8080_8080;
+        }
+        buf[..8].copy_from_slice(&first.to_ne_bytes());
+        let mut acc = first | last;
+        let mut i = 8;
         while i + 8 < len {
             let w = u64::from_ne_bytes(word8(&buf[i..])) ^ m64;
             acc |= w;
@@ -153,8 +161,9 @@ fn apply_mask_long(buf: &mut [u8], mask: [u8; 4], offset: usize) -> u64 {
 }
 
 /// [`apply_mask`] that also reports whether every unmasked byte is ASCII,
-/// from the same pass.
-#[inline]
+/// from the same pass. (Inlined everywhere: below 64 bytes it is a few
+/// instructions, fewer than a call's.)
+#[inline(always)]
 pub(crate) fn apply_mask_ascii(buf: &mut [u8], mask: [u8; 4], offset: usize) -> bool {
     if buf.len() >= 64 {
         return apply_mask_long(buf, mask, offset) == 0;

@@ -13,6 +13,22 @@ use crate::utf8::validate_prefix;
 use super::{Error, Input, Link, MessageKind, ProtocolError, Ready, Release, Role, RxCore, State};
 
 /// What the decoder is in the middle of.
+/// A whole small message at the decoder's position, found by
+/// [`RxCore::small_header`]: its kind, header and payload lengths.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Small {
+    pub(crate) kind: MessageKind,
+    pub(crate) head: usize,
+    pub(crate) len: usize,
+}
+
+impl Small {
+    /// The payload's range in the buffer, for a frame starting at `pos`.
+    pub(crate) fn payload(self, pos: usize) -> core::ops::Range<usize> {
+        pos + self.head..pos + self.head + self.len
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Phase {
     /// Expecting a frame header at `pos`.
@@ -271,13 +287,23 @@ impl RxCore {
     /// The commonest frame, before the general decoder: a whole text or
     /// binary message (FIN set, no RSV bits) with a 7-bit length within
     /// every limit, masked as the role requires, header and payload
-    /// buffered, and no fragmented message in progress. Such a header
-    /// breaks no rule of RFC 6455 §5.2; anything else returns `None` and
-    /// takes the general path.
+    /// buffered. Such a header breaks no rule of RFC 6455 §5.2 as long as
+    /// no fragmented message is in progress (the caller checks that);
+    /// anything else returns `None` and takes the general path. Reads only:
+    /// [`unmask_small`](Self::unmask_small) takes the message.
+    #[cfg(test)]
+    pub(crate) fn small_header(&self) -> Option<Small> {
+        match self.role {
+            Role::Server => self.small_header_as::<true>(),
+            Role::Client => self.small_header_as::<false>(),
+        }
+    }
+
+    /// [`small_header`](Self::small_header) for frames that must be masked
+    /// (`MASKED`: the server's) or must not be: the mask bit and the
+    /// header's length are constants.
     #[inline(always)]
-    /// Returns the kind, the payload's range, and whether the unmasking
-    /// pass found every byte ASCII (then text needs no further check).
-    pub(crate) fn small_message(&mut self) -> Option<(MessageKind, usize, usize, bool)> {
+    pub(crate) fn small_header_as<const MASKED: bool>(&self) -> Option<Small> {
         let avail = &self.buf.data[self.pos..self.buf.end];
         let [b0, b1, ..] = *avail else {
             return None;
@@ -287,27 +313,61 @@ impl RxCore {
             0x82 => MessageKind::Binary,
             _ => return None,
         };
-        let masked = b1 & 0x80 != 0;
-        let len = b1 & 0x7f;
-        let head = if masked { 6 } else { 2 };
-        if masked != (self.role == Role::Server)
-            || len > self.small_limit
-            || avail.len() < head + usize::from(len)
-            || self.asm.kind.is_some()
-        {
+        // The mask bit as the role requires and the length within every
+        // limit, in one comparison: a wrong mask bit leaves 0x80 set.
+        let len = if MASKED { b1 ^ 0x80 } else { b1 };
+        if len > self.small_limit {
             return None;
         }
-        let start = self.pos + head;
-        let end = start + usize::from(len);
-        let mut ascii = false;
-        if masked && end > self.unmasked_to as usize {
-            let mut key = [0u8; 4];
-            key.copy_from_slice(&avail[2..6]);
-            ascii = apply_mask_ascii(&mut self.buf.data[start..end], key, 0);
+        let head = if MASKED { 6 } else { 2 };
+        let len = usize::from(len);
+        if avail.len() < head + len {
+            return None;
         }
-        self.pos = end;
-        self.release = Release::Message;
-        Some((kind, start, end, ascii))
+        Some(Small { kind, head, len })
+    }
+
+    /// Takes the message [`small_header`](Self::small_header) found:
+    /// unmasks it (unless `receive` already did) and consumes it. Returns
+    /// its payload, whether every payload byte is ASCII (then text needs no
+    /// further check), and the error slot (for text that is not UTF-8).
+    ///
+    /// Everything is sliced from one view of the live bytes, the view
+    /// `small_header` checked, so the compiler can drop the bounds checks
+    /// it already made.
+    #[inline(always)]
+    pub(crate) fn take_small<const MASKED: bool>(
+        &mut self,
+        small: Small,
+    ) -> (&[u8], bool, &mut Option<Error>) {
+        let Self {
+            buf,
+            pos,
+            release,
+            error,
+            unmasked_to,
+            unmasked_ascii,
+            ..
+        } = self;
+        let Small { head, len, .. } = small;
+        let end = *pos + head + len;
+        let avail = &mut buf.data[*pos..buf.end];
+        let (header, payload) = avail[..head + len].split_at_mut(head);
+        let mut ascii = false;
+        if MASKED {
+            ascii = if end <= *unmasked_to as usize {
+                // `receive` unmasked it while copying, and saw only ASCII
+                // in every payload up to `unmasked_to` if this is set.
+                *unmasked_ascii
+            } else {
+                let mut mask = [0u8; 4];
+                mask.copy_from_slice(&header[2..6]);
+                apply_mask_ascii(payload, mask, 0)
+            };
+        }
+        *pos = end;
+        *release = Release::Small;
+        (payload, ascii, error)
     }
 
     /// The common case in one step: an unfragmented message whose payload is

@@ -29,7 +29,7 @@ impl RxCore {
         #[cfg(feature = "deflate")]
         self.release_inflated(release);
         // The commonest first, as a branch rather than a jump table.
-        if release == Release::Message {
+        if matches!(release, Release::Message | Release::Small) {
             self.msg_start = self.pos;
             self.msg_end = self.pos;
             self.valid = self.pos;
@@ -50,7 +50,7 @@ impl RxCore {
     #[inline]
     fn release_other(&mut self, release: Release) {
         match release {
-            Release::Nothing | Release::Message => {}
+            Release::Nothing | Release::Message | Release::Small => {}
             Release::Chunk => self.msg_start = self.valid,
             Release::Head(len) => {
                 self.buf.start += len as usize;

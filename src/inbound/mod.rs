@@ -26,6 +26,7 @@ mod staged;
 mod tests;
 
 pub(crate) use frames::Phase;
+use frames::Small;
 pub(crate) use link::{Link, Owed, PONG_BACKLOG};
 
 use alloc::boxed::Box;
@@ -48,6 +49,12 @@ pub(crate) enum Release {
     Nothing,
     /// A whole message or its last chunk: the message region is free.
     Message,
+    /// As `Message`, for a small message taken by the one-step path
+    /// (`small_header`), which also promises what held when it was taken
+    /// and nothing between two calls can change: no handshake, no error, no
+    /// fragmented message, the header phase. The next `next_event` may then
+    /// skip those checks.
+    Small,
     /// A chunk: its bytes are free, an incomplete character stays.
     Chunk,
     /// A handshake head (and body) of this many bytes.
@@ -211,31 +218,78 @@ impl RxCore {
         if self.staged != staged::NONE {
             return self.take_staged(link).map(Some);
         }
+        if self.release == Release::Small
+            && matches!(link.life.get().state, State::Open | State::CloseSent)
+        {
+            // The last event was a small message: what `Release::Small`
+            // promises still holds, and the state was just checked. Giving
+            // it back waits: the next small message's release covers it,
+            // and anything that needs it done (`release_pending`, the
+            // general path) does it first.
+            return self.small_or_general(link);
+        }
         let state = self.begin(link)?;
-        if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
-            if let Some((kind, start, end, ascii)) = self.small_message() {
-                let bytes = &self.buf.data[start..end];
-                return match kind {
-                    MessageKind::Binary => Ok(Some(Event::Binary(bytes))),
-                    #[allow(unsafe_code)]
-                    // SAFETY: `small_message` reports `ascii` only when its
-                    // unmasking pass saw every byte of `start..end` below
-                    // 0x80, and ASCII is UTF-8; nothing wrote them since.
-                    MessageKind::Text if ascii => Ok(Some(Event::Text(unsafe {
-                        crate::accel::assume_utf8(bytes)
-                    }))),
-                    MessageKind::Text => match crate::utf8::to_str(bytes) {
-                        Ok(text) => Ok(Some(Event::Text(text))),
-                        Err(_) => Err(fail_into(
-                            &mut self.error,
-                            link,
-                            ProtocolError::InvalidUtf8.into(),
-                        )),
-                    },
-                };
+        if matches!(self.phase, Phase::Header)
+            && self.asm.kind.is_none()
+            && matches!(state, State::Open | State::CloseSent)
+        {
+            return self.small_or_general(link);
+        }
+        self.next_event_general(link)
+    }
+
+    /// A small message if one is next, else the general path; by role, so
+    /// that the mask bit and header length are constants and the checks
+    /// `small_header_as` makes are in view where the message is taken.
+    #[inline(always)]
+    fn small_or_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
+        match self.role {
+            Role::Server => {
+                if let Some(small) = self.small_header_as::<true>() {
+                    return self.small_event::<true>(small, link).map(Some);
+                }
+            }
+            Role::Client => {
+                if let Some(small) = self.small_header_as::<false>() {
+                    return self.small_event::<false>(small, link).map(Some);
+                }
             }
         }
         self.next_event_general(link)
+    }
+
+    /// Takes a small message and hands it out.
+    #[inline(always)]
+    fn small_event<'s, const MASKED: bool>(
+        &'s mut self,
+        small: Small,
+        link: Link<'_>,
+    ) -> Result<Event<'s>, Error> {
+        let (bytes, ascii, error) = self.take_small::<MASKED>(small);
+        match small.kind {
+            MessageKind::Binary => Ok(Event::Binary(bytes)),
+            MessageKind::Text if ascii => {
+                #[allow(unsafe_code)]
+                // SAFETY: `take_small` reports `ascii` only when its
+                // unmasking pass saw every byte of `bytes` below 0x80 (or
+                // `receive`'s did, see `unmasked_ascii`), and ASCII is UTF-8.
+                let text = unsafe { crate::accel::assume_utf8(bytes) };
+                Ok(Event::Text(text))
+            }
+            MessageKind::Text => {
+                // Masked text the unmasking pass saw a high bit in (or that
+                // `receive` unmasked) needs no ASCII shortcut first.
+                let text = if MASKED {
+                    crate::utf8::to_str_unscanned(bytes)
+                } else {
+                    crate::utf8::to_str(bytes)
+                };
+                match text {
+                    Ok(text) => Ok(Event::Text(text)),
+                    Err(_) => Err(fail_into(error, link, ProtocolError::InvalidUtf8.into())),
+                }
+            }
+        }
     }
 
     /// Hands out the event [`event_ready`](Self::event_ready) staged (out
@@ -272,16 +326,31 @@ impl RxCore {
         }
         let state = self.begin(link)?;
         let mut ready = None;
-        if matches!(self.phase, Phase::Header) && matches!(state, State::Open | State::CloseSent) {
-            ready = self
-                .small_message()
-                .map(|(kind, start, end, ascii)| Ready::Message {
-                    kind,
-                    start,
-                    end,
+        if matches!(self.phase, Phase::Header)
+            && self.asm.kind.is_none()
+            && matches!(state, State::Open | State::CloseSent)
+        {
+            let masked = self.role == Role::Server;
+            let small = if masked {
+                self.small_header_as::<true>()
+            } else {
+                self.small_header_as::<false>()
+            };
+            ready = small.map(|small| {
+                let payload = small.payload(self.pos);
+                let validated = if masked {
+                    self.take_small::<true>(small).1
+                } else {
+                    self.take_small::<false>(small).1
+                };
+                Ready::Message {
+                    kind: small.kind,
+                    start: payload.start,
+                    end: payload.end,
                     chunk: None,
-                    validated: ascii,
-                });
+                    validated,
+                }
+            });
         }
         if ready.is_none() {
             ready = self.decode(link)?;
@@ -311,6 +380,9 @@ impl RxCore {
     /// kept out of line so the common case inlines into the caller.
     #[inline(never)]
     fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
+        // What the fast lane of `next_event` left to give back, if it was
+        // taken (otherwise `begin` gave everything back: nothing to do).
+        self.release_unstaged();
         match self.decode(link)? {
             Some(ready) => self.event(ready, link).map(Some),
             None => Ok(None),
