@@ -19,7 +19,7 @@ use crate::utf8::validate_prefix;
 
 use crate::frame::{FrameHeader, Opcode};
 
-use super::{Error, Link, MessageKind, ProtocolError, Ready, Release, RxCore};
+use super::{ABNORMAL, Error, Event, Link, MessageKind, ProtocolError, Ready, Release, RxCore};
 
 /// Where a compressed message stands, kept beside its inflater.
 #[derive(Clone, Copy, Debug, Default)]
@@ -409,6 +409,89 @@ impl RxCore {
             end: filled,
             chunk: None,
         }))
+    }
+}
+
+impl RxCore {
+    /// The compressed twin of the one-step path for small messages: a
+    /// frame that is a whole compressed message (FIN and RSV1 set, text or
+    /// binary, a 7-bit length, masked as the role requires) while
+    /// permessage-deflate is agreed goes to [`whole_compressed`]
+    /// (Self::whole_compressed) without the general decoder. Returns the
+    /// message's kind and the end of its inflated bytes, or `None` with
+    /// nothing changed (then the general path decides).
+    #[inline]
+    pub(crate) fn small_compressed<const MASKED: bool>(
+        &mut self,
+        link: Link<'_>,
+    ) -> Result<Option<(MessageKind, usize)>, Error> {
+        if self.inflate.is_none() {
+            return Ok(None);
+        }
+        let avail = &self.buf.data[self.pos..self.buf.end];
+        let [b0, b1, ..] = *avail else {
+            return Ok(None);
+        };
+        let opcode = match b0 {
+            0xc1 => Opcode::Text,
+            0xc2 => Opcode::Binary,
+            _ => return Ok(None),
+        };
+        // A wrong mask bit leaves 0x80 set, as in `small_header_as`.
+        let len = if MASKED { b1 ^ 0x80 } else { b1 };
+        let head = if MASKED { 6 } else { 2 };
+        if len > 125 || avail.len() < head {
+            return Ok(None);
+        }
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0x40,
+            opcode,
+            mask: MASKED.then(|| [avail[2], avail[3], avail[4], avail[5]]),
+            len: u64::from(len),
+        };
+        self.pos += head;
+        match self.whole_compressed(&header, link) {
+            Some(Ok(Ready::Inflated { kind, end, .. })) => Ok(Some((kind, end))),
+            Some(Ok(_)) => Ok(None),
+            Some(Err(e)) => Err(e),
+            None => {
+                self.pos -= head;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The event of a compressed message (or chunk): `inflater.out[..end]`.
+    pub(crate) fn inflated_event(
+        &self,
+        kind: MessageKind,
+        end: usize,
+        chunk: Option<bool>,
+    ) -> Event<'_> {
+        let Some((inflater, _)) = self.inflate.as_deref() else {
+            return Event::Close(ABNORMAL);
+        };
+        let bytes = &inflater.out[..end];
+        match (kind, chunk) {
+            (MessageKind::Binary, None) => Event::Binary(bytes),
+            (MessageKind::Binary, Some(last)) => Event::BinaryChunk { data: bytes, last },
+            (MessageKind::Text, chunk) => {
+                #[allow(unsafe_code)]
+                // SAFETY: `inflate_frame` and `whole_compressed` report `end`
+                // only as the end of the prefix of the inflater's output
+                // that passed `validate_prefix` (whole characters; a
+                // complete message that ends inside one fails instead). The
+                // inflater writes only at `filled`, which is at or after
+                // `end`, and moves its output (`consume`) only when this
+                // event is given back.
+                let text = unsafe { crate::accel::assume_utf8(bytes) };
+                match chunk {
+                    None => Event::Text(text),
+                    Some(last) => Event::TextChunk { data: text, last },
+                }
+            }
+        }
     }
 }
 

@@ -244,16 +244,24 @@ impl RxCore {
     #[inline(always)]
     fn small_or_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         match self.role {
-            Role::Server => {
-                if let Some(small) = self.small_header_as::<true>() {
-                    return self.small_event::<true>(small, link).map(Some);
-                }
-            }
-            Role::Client => {
-                if let Some(small) = self.small_header_as::<false>() {
-                    return self.small_event::<false>(small, link).map(Some);
-                }
-            }
+            Role::Server => self.small_or_general_as::<true>(link),
+            Role::Client => self.small_or_general_as::<false>(link),
+        }
+    }
+
+    /// [`small_or_general`](Self::small_or_general) for one role; a whole
+    /// compressed message in one small frame is also taken here.
+    #[inline(always)]
+    fn small_or_general_as<'s, const MASKED: bool>(
+        &'s mut self,
+        link: Link<'_>,
+    ) -> Result<Option<Event<'s>>, Error> {
+        if let Some(small) = self.small_header_as::<MASKED>() {
+            return self.small_event::<MASKED>(small, link).map(Some);
+        }
+        #[cfg(feature = "deflate")]
+        if let Some((kind, end)) = self.small_compressed::<MASKED>(link)? {
+            return Ok(Some(self.inflated_event(kind, end, None)));
         }
         self.next_event_general(link)
     }
@@ -483,31 +491,7 @@ impl RxCore {
                 }
             }
             #[cfg(feature = "deflate")]
-            Ready::Inflated { kind, end, chunk } => {
-                let Some((inflater, _)) = self.inflate.as_deref() else {
-                    return Ok(Event::Close(ABNORMAL));
-                };
-                let bytes = &inflater.out[..end];
-                match (kind, chunk) {
-                    (MessageKind::Binary, None) => Event::Binary(bytes),
-                    (MessageKind::Binary, Some(last)) => Event::BinaryChunk { data: bytes, last },
-                    (MessageKind::Text, chunk) => {
-                        #[allow(unsafe_code)]
-                        // SAFETY: `inflate_frame` reports `end` only as the
-                        // end of the prefix of the inflater's output that
-                        // passed `validate_prefix` (whole characters; a
-                        // complete message that ends inside one fails
-                        // instead). The inflater writes only at `filled`,
-                        // which is at or after `end`, and moves its output
-                        // (`consume`) only when this event is given back.
-                        let text = unsafe { crate::accel::assume_utf8(bytes) };
-                        match chunk {
-                            None => Event::Text(text),
-                            Some(last) => Event::TextChunk { data: text, last },
-                        }
-                    }
-                }
-            }
+            Ready::Inflated { kind, end, chunk } => self.inflated_event(kind, end, chunk),
             Ready::Ping(s, e) => Event::Ping(&data[s..e]),
             Ready::Pong(s, e) => Event::Pong(&data[s..e]),
             Ready::Close(s, e) => match parse_close_payload(&data[s..e]) {
