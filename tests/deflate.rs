@@ -729,3 +729,50 @@ fn a_huge_compressed_length_is_too_big_not_a_panic() {
         );
     }
 }
+
+/// A chunk is due the moment the inflated output passes the chunk
+/// threshold, whether or not more input follows: a compressed message cut
+/// off anywhere (the rest of its frame not yet sent) gives the same chunks
+/// fed whole as fed byte by byte or in random pieces. The frame here (found
+/// by fuzzing) announces 117 bytes and stops after 65, whose last code is a
+/// match that fills the room exactly as the input runs out: fed whole, the
+/// chunk used to wait for bytes that had not come.
+#[test]
+fn an_inflated_chunk_is_handed_out_without_waiting_for_more_input() {
+    let wire = hex(concat!(
+        "c2f587812fc84df587812fc84d0021abc1fef4aa853004018989898989897f89",
+        "7f4dcb130102c4de3d0a2133c1000b87854e4e4e4e4e4e4e4e4e4e1000000000",
+        "67000000040058",
+    ));
+    let config = Config::new()
+        .max_frame_size(4096)
+        .max_message_size(16 << 10)
+        .chunk_threshold(1024)
+        .deflate(
+            DeflateConfig::new()
+                .own_no_context_takeover(true)
+                .peer_no_context_takeover(true),
+        );
+    for cut in 1..=wire.len() {
+        let t = common::assert_split_invariant(
+            || hybi::testing::open_server_deflate(config),
+            &wire[..cut],
+            false,
+        );
+        assert_eq!(t.error, None, "cut at {cut}");
+        if cut == wire.len() {
+            assert!(
+                matches!(&t.events[..], [common::Ev::BinaryChunk(d, false)] if d.len() == 1024),
+                "{:?}",
+                t.events.len()
+            );
+        }
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -120,6 +120,15 @@ impl RxCore {
         }
     }
 
+    /// Whether more than a chunk's worth of inflated output waits, with
+    /// some of it validated: then a chunk is due now, whether or not more
+    /// input has come (the last input may have filled the room exactly).
+    fn inflated_chunk_due(&self) -> bool {
+        self.inflate.as_deref().is_some_and(|(inflater, progress)| {
+            inflater.filled > self.config.get_chunk_threshold() && progress.valid > 0
+        })
+    }
+
     /// One step of a compressed frame's payload.
     pub(crate) fn inflate_frame(
         &mut self,
@@ -133,10 +142,11 @@ impl RxCore {
                 let n = usize::try_from(frame.remaining)
                     .unwrap_or(usize::MAX)
                     .min(avail);
-                if n == 0 {
+                if n == 0 && !self.inflated_chunk_due() {
                     self.phase = super::Phase::Inflate(frame);
                     return Ok(self.need_more(link).map_or(Flow::NeedMore, Flow::Ready));
                 }
+                // (With nothing new, a chunk that is due goes out below.)
                 let (start, end) = (self.pos, self.pos + n);
                 if let Some(mask) = frame.mask.filter(|_| end > self.unmasked_to as usize) {
                     apply_mask(&mut self.buf.data[start..end], mask, frame.offset);
