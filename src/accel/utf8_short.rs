@@ -13,13 +13,41 @@
 #[inline]
 pub(crate) fn utf8_short(bytes: &[u8]) -> Option<bool> {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("ssse3") {
+    if has_ssse3() {
         // SAFETY: the function only needs SSSE3, which the CPU was just found
         // to support.
         return Some(unsafe { utf8_short_ssse3(bytes) });
     }
     let _ = bytes;
     None
+}
+
+/// Whether the CPU has SSSE3: `is_x86_feature_detected!`, asked once and
+/// kept in one byte, so the path every short text takes reads one byte
+/// instead of std's cache word and its initialisation check.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn has_ssse3() -> bool {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    /// 0: not asked yet; 1: absent; 2: present.
+    static SSSE3: AtomicU8 = AtomicU8::new(0);
+    if SSSE3.load(Ordering::Relaxed) == 2 {
+        return true;
+    }
+    ask(&SSSE3)
+}
+
+/// [`has_ssse3`] when the answer is not "present": asks, or reads "absent".
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cold]
+fn ask(kept: &core::sync::atomic::AtomicU8) -> bool {
+    use core::sync::atomic::Ordering;
+    if kept.load(Ordering::Relaxed) == 1 {
+        return false;
+    }
+    let present = std::is_x86_feature_detected!("ssse3");
+    kept.store(if present { 2 } else { 1 }, Ordering::Relaxed);
+    present
 }
 
 /// [`utf8_short`]'s check.
@@ -47,11 +75,11 @@ unsafe fn utf8_short_ssse3(bytes: &[u8]) -> bool {
     const CARRY: i8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
     let len = bytes.len();
     // SAFETY: SSSE3 is present (the caller's promise);
-    // every load reads 16 bytes inside `bytes` (at `16 * block` with
-    // `16 * block + 16 <= len`, or at `len - 16` with `len >= 16`), inside
-    // `short` (16 bytes) or inside `TAIL_SHIFT` (at `16 - rest` with
-    // `1 <= rest <= 15`, within its 32 bytes) or `LONGEST_AT_END` (its 16
-    // bytes); nothing else is touched.
+    // every load reads 16 bytes inside `bytes` (at 0 with `len == 16`, at
+    // `16 * block` with `16 * block + 16 <= len`, or at `len - 16` with
+    // `len > 16`), inside `padded` (16 bytes) or inside `TAIL_SHIFT` (at
+    // `16 - rest` with `1 <= rest <= 15`, within its 32 bytes) or
+    // `LONGEST_AT_END` (its 16 bytes); nothing else is touched.
     unsafe {
         let low_nibble = _mm_set1_epi8(0x0f);
         let byte_1_high = _mm_setr_epi8(
@@ -137,35 +165,74 @@ unsafe fn utf8_short_ssse3(bytes: &[u8]) -> bool {
             error = _mm_or_si128(error, _mm_xor_si128(must_continue, special));
             prev = input;
         };
-        let (full, rest) = (len / 16, len % 16);
-        for block in 0..full {
-            step(_mm_loadu_si128(
-                bytes.as_ptr().add(16 * block).cast::<__m128i>(),
-            ));
-        }
-        if rest != 0 {
-            // The last bytes, first in a block with zeros after them: a
-            // character cut short at the end meets a zero (ASCII) and
-            // fails as TOO_SHORT.
-            let tail = if len >= 16 {
+        let longest = || _mm_loadu_si128(LONGEST_AT_END.as_ptr().cast::<__m128i>());
+        // One block, no loop (most short texts).
+        if len == 16 {
+            let block = _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+            step(block);
+            // Its last three bytes must not begin a character longer than
+            // what follows them.
+            error = _mm_or_si128(error, _mm_subs_epu8(block, longest()));
+        } else if len < 16 {
+            // Zeros after the text: a character cut short at the end meets
+            // a zero (ASCII) and fails as TOO_SHORT.
+            let padded = pad16(bytes);
+            step(_mm_loadu_si128(padded.as_ptr().cast::<__m128i>()));
+        } else {
+            let (full, rest) = (len / 16, len % 16);
+            for block in 0..full {
+                step(_mm_loadu_si128(
+                    bytes.as_ptr().add(16 * block).cast::<__m128i>(),
+                ));
+            }
+            if rest != 0 {
+                // The last bytes, first in a block with zeros after them,
+                // as above (`len > 16`: the 16 bytes before the end exist).
                 let last = _mm_loadu_si128(bytes.as_ptr().add(len - 16).cast::<__m128i>());
                 let shift = _mm_loadu_si128(TAIL_SHIFT.as_ptr().add(16 - rest).cast::<__m128i>());
-                _mm_shuffle_epi8(last, shift)
+                step(_mm_shuffle_epi8(last, shift));
             } else {
-                let mut short = [0u8; 16];
-                short[..len].copy_from_slice(bytes);
-                _mm_loadu_si128(short.as_ptr().cast::<__m128i>())
-            };
-            step(tail);
-        } else {
-            // A whole last block (or none: `prev` is zero and passes): its
-            // last three bytes must not begin a character longer than what
-            // follows them.
-            let longest = _mm_loadu_si128(LONGEST_AT_END.as_ptr().cast::<__m128i>());
-            error = _mm_or_si128(error, _mm_subs_epu8(prev, longest));
+                // A whole last block, as for 16 bytes above.
+                error = _mm_or_si128(error, _mm_subs_epu8(prev, longest()));
+            }
         }
         _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xffff
     }
+}
+
+/// `bytes` (at most 16 of them) followed by zeros, built from overlapping
+/// word loads instead of a copy of variable length.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline(always)]
+fn pad16(bytes: &[u8]) -> [u8; 16] {
+    let len = bytes.len();
+    let mut out = [0u8; 16];
+    if len >= 8 {
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        // The last word holds bytes `len - 8..len`; shifted down, its
+        // first `len - 8` bytes are `8..len`, then zeros.
+        let high = word(len - 8)
+            .checked_shr(8 * (16 - len) as u32)
+            .unwrap_or(0);
+        out[..8].copy_from_slice(&word(0).to_le_bytes());
+        out[8..].copy_from_slice(&high.to_le_bytes());
+    } else if len >= 4 {
+        let word = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&bytes[at..at + 4]);
+            u32::from_le_bytes(w)
+        };
+        let high = word(len - 4).checked_shr(8 * (8 - len) as u32).unwrap_or(0);
+        out[..4].copy_from_slice(&word(0).to_le_bytes());
+        out[4..8].copy_from_slice(&high.to_le_bytes());
+    } else {
+        out[..len].copy_from_slice(bytes);
+    }
+    out
 }
 
 /// The largest byte each position of a text's last 16 bytes may hold
@@ -187,6 +254,18 @@ static TAIL_SHIFT: [u8; 32] = [
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    /// `pad16` is the bytes, then zeros, at every length it takes.
+    #[test]
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn pad16_is_the_bytes_then_zeros() {
+        let source: Vec<u8> = (1..=16u8).map(|b| b.wrapping_mul(37) | 1).collect();
+        for len in 0..=16 {
+            let mut want = [0u8; 16];
+            want[..len].copy_from_slice(&source[..len]);
+            assert_eq!(pad16(&source[..len]), want, "length {len}");
+        }
+    }
 
     /// Every string of one to three bytes, and every four-byte string over
     /// the bytes where the rules change, against `core::str::from_utf8`,
@@ -233,7 +312,7 @@ mod tests {
             })
             .collect();
         let mut text = Vec::new();
-        for lead in [0usize, 12, 13, 14, 15, 16, 28, 29, 45, 59, 60] {
+        for lead in [0usize, 3, 7, 8, 10, 12, 13, 14, 15, 16, 28, 29, 45, 59, 60] {
             let pad = alloc::vec![b'a'; lead];
             for a in 0..=255u8 {
                 text.clear();
