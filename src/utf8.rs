@@ -51,9 +51,11 @@ pub fn validate_prefix(bytes: &[u8]) -> Result<usize, InvalidUtf8> {
 /// [`crate::accel::utf8_short`] (SSSE3, 16 bytes at a time, no setup for
 /// long texts), or [`validate_short`] where the CPU lacks SSSE3: for 16
 /// bytes of multi-byte text `simdutf8` and `core::str::from_utf8` both cost
-/// about 200 instructions, `validate_short` 123 and `utf8_short` about 55
+/// about 200 instructions, `validate_short` 123 and `utf8_short` 43
 /// (`receive_multibyte_16` in `benches/instructions.rs`: 699 instructions
-/// per message with `simdutf8`, 619 with `validate_short`, 543 now).
+/// per message with `simdutf8`, 619 with `validate_short`, 543 with
+/// `utf8_short`'s first form, 455 with its one-block path and the rest of
+/// round two's fourth pass).
 const SHORT: usize = 64;
 
 /// Validates `bytes` one character at a time by RFC 3629's table of
