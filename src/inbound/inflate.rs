@@ -38,6 +38,9 @@ pub(crate) struct InflateProgress {
     chunk_end: usize,
     /// Compressed payload bytes fed so far (an empty one is not DEFLATE).
     fed: u64,
+    /// The input is not DEFLATE, found in the step that also completed the
+    /// chunk handed out last: the next step fails.
+    fault: bool,
 }
 
 /// What the inflate phase did with the input it had.
@@ -135,6 +138,14 @@ impl RxCore {
         mut frame: InflateFrame,
         link: Link<'_>,
     ) -> Result<Flow, Error> {
+        if self
+            .inflate
+            .as_deref()
+            .is_some_and(|(_, progress)| progress.fault)
+        {
+            // Found while the chunk before it was handed out.
+            return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
+        }
         loop {
             // Take what has arrived of the frame's payload, unmasked.
             let avail = self.buf.end - self.pos;
@@ -241,13 +252,36 @@ impl RxCore {
             let Ok(step) = result else {
                 // Text inflated before the fault is judged first, so the
                 // error does not depend on where the input was split.
-                let text = &inflater.out[progress.valid..inflater.filled];
-                let e = if frame.kind == MessageKind::Text && validate_prefix(text).is_err() {
-                    ProtocolError::InvalidUtf8
+                let text = frame.kind == MessageKind::Text;
+                let made = &inflater.out[progress.valid..inflater.filled];
+                let valid = if text {
+                    validate_prefix(made)
                 } else {
-                    ProtocolError::InvalidCompressedData
+                    Ok(made.len())
                 };
-                return Err(self.fail(e.into(), link));
+                let Ok(k) = valid else {
+                    return Err(self.fail(ProtocolError::InvalidUtf8.into(), link));
+                };
+                // A chunk the bytes before the fault complete goes out
+                // first, as it would have had the input stopped there; the
+                // fault is reported at the next call.
+                if inflater.filled > threshold {
+                    progress.valid += k;
+                    let end = chunk_end(&inflater.out[..progress.valid], threshold, text);
+                    if end > 0 {
+                        progress.fault = true;
+                        progress.chunking = true;
+                        progress.chunk_end = end;
+                        self.phase = super::Phase::Inflate(frame);
+                        self.release = Release::Chunk;
+                        return Ok(Flow::Ready(Ready::Inflated {
+                            kind: frame.kind,
+                            end,
+                            chunk: Some(false),
+                        }));
+                    }
+                }
+                return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
             };
             let mut consumed = step.consumed;
             let mut full = step.full;
