@@ -188,15 +188,13 @@ impl RxCore {
                 let text = frame.kind == MessageKind::Text;
                 let end = chunk_end(&inflater.out[..progress.valid], threshold, text);
                 if end > 0 {
-                    progress.chunking = true;
-                    progress.chunk_end = end;
-                    self.phase = super::Phase::Inflate(frame);
-                    self.release = Release::Chunk;
-                    return Ok(Flow::Ready(Ready::Inflated {
-                        kind: frame.kind,
+                    return Ok(chunk_out(
+                        progress,
+                        &mut self.phase,
+                        &mut self.release,
+                        frame,
                         end,
-                        chunk: Some(false),
-                    }));
+                    ));
                 }
                 chunk_room = 4usize
                     .saturating_sub(inflater.filled - progress.valid)
@@ -270,15 +268,13 @@ impl RxCore {
                     let end = chunk_end(&inflater.out[..progress.valid], threshold, text);
                     if end > 0 {
                         progress.fault = true;
-                        progress.chunking = true;
-                        progress.chunk_end = end;
-                        self.phase = super::Phase::Inflate(frame);
-                        self.release = Release::Chunk;
-                        return Ok(Flow::Ready(Ready::Inflated {
-                            kind: frame.kind,
+                        return Ok(chunk_out(
+                            progress,
+                            &mut self.phase,
+                            &mut self.release,
+                            frame,
                             end,
-                            chunk: Some(false),
-                        }));
+                        ));
                     }
                 }
                 return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
@@ -347,6 +343,26 @@ impl RxCore {
             }
         }
     }
+}
+
+/// Hands out the first `end` inflated bytes as a chunk (not the last): the
+/// frame waits in the inflate phase until the chunk is given back.
+fn chunk_out(
+    progress: &mut InflateProgress,
+    phase: &mut super::Phase,
+    release: &mut Release,
+    frame: InflateFrame,
+    end: usize,
+) -> Flow {
+    progress.chunking = true;
+    progress.chunk_end = end;
+    *phase = super::Phase::Inflate(frame);
+    *release = Release::Chunk;
+    Flow::Ready(Ready::Inflated {
+        kind: frame.kind,
+        end,
+        chunk: Some(false),
+    })
 }
 
 /// Writes the tail over the four bytes at `at` (after a payload, so that
