@@ -781,6 +781,32 @@ fn a_chunk_completed_before_a_fault_is_handed_out_before_the_error() {
     );
 }
 
+/// As above, with zlib holding input it read but could not yet inflate
+/// when the room filled (also found by fuzzing): after the chunk, zlib goes
+/// on with what it holds even if no new input comes, and finds the fault in
+/// it (fed whole, the connection used to wait for input instead).
+#[test]
+fn zlib_goes_on_with_what_it_holds_after_a_full_room() {
+    let wire = hex(concat!(
+        "c2f587812fc84df587812fc84d0021abc1fef4aa853004018989898989897a89",
+        "7f30cb1300000000670000004e4e4e4e4e4e4e4e4e1000000000b6b6b691b6b6",
+        "3bb6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6cdb6b6b6b6b6b6b6b6b6",
+        "b6b6b6040bb6b600006307e01e6700040025000058",
+    ));
+    let t = every_prefix_splits_alike(&wire);
+    assert_eq!(
+        t.error,
+        Some(hybi::Error::Protocol(
+            hybi::ProtocolError::InvalidCompressedData
+        ))
+    );
+    assert!(
+        matches!(&t.events[..], [common::Ev::BinaryChunk(d, false)] if d.len() == 1024),
+        "{:?}",
+        t.events.len()
+    );
+}
+
 /// Feeds every prefix of `wire` to a server that agreed permessage-deflate
 /// (no context takeover, a chunk threshold of 1 KiB) whole, byte by byte and
 /// at random splits, asserting the same transcript each way; returns the

@@ -41,6 +41,9 @@ pub(crate) struct InflateProgress {
     /// The input is not DEFLATE, found in the step that also completed the
     /// chunk handed out last: the next step fails.
     fault: bool,
+    /// The last step filled its room: the next one runs even without new
+    /// input.
+    room_full: bool,
 }
 
 /// What the inflate phase did with the input it had.
@@ -123,12 +126,15 @@ impl RxCore {
         }
     }
 
-    /// Whether more than a chunk's worth of inflated output waits, with
-    /// some of it validated: then a chunk is due now, whether or not more
-    /// input has come (the last input may have filled the room exactly).
-    fn inflated_chunk_due(&self) -> bool {
+    /// Whether the inflate phase has work without new input: more than a
+    /// chunk's worth of inflated output waits, with some of it validated (a
+    /// chunk is due: the last input may have filled the room exactly), or
+    /// the last step stopped because its room was full (zlib may hold
+    /// input it has read but not yet inflated, and a fault in it).
+    fn inflate_has_work(&self) -> bool {
         self.inflate.as_deref().is_some_and(|(inflater, progress)| {
-            inflater.filled > self.config.get_chunk_threshold() && progress.valid > 0
+            progress.room_full
+                || (inflater.filled > self.config.get_chunk_threshold() && progress.valid > 0)
         })
     }
 
@@ -153,11 +159,12 @@ impl RxCore {
                 let n = usize::try_from(frame.remaining)
                     .unwrap_or(usize::MAX)
                     .min(avail);
-                if n == 0 && !self.inflated_chunk_due() {
+                if n == 0 && !self.inflate_has_work() {
                     self.phase = super::Phase::Inflate(frame);
                     return Ok(self.need_more(link).map_or(Flow::NeedMore, Flow::Ready));
                 }
-                // (With nothing new, a chunk that is due goes out below.)
+                // (With nothing new, a chunk that is due goes out below, or
+                // zlib goes on with what it holds.)
                 let (start, end) = (self.pos, self.pos + n);
                 if let Some(mask) = frame.mask.filter(|_| end > self.unmasked_to as usize) {
                     apply_mask(&mut self.buf.data[start..end], mask, frame.offset);
@@ -299,6 +306,7 @@ impl RxCore {
                 // Room to write and input left, yet no progress: not DEFLATE.
                 return Err(self.fail(ProtocolError::InvalidCompressedData.into(), link));
             }
+            progress.room_full = full;
             let from_payload = if feeding_tail {
                 0
             } else {
@@ -476,8 +484,9 @@ impl RxCore {
     /// The compressed twin of the one-step path for small messages: a
     /// frame that is a whole compressed message (FIN and RSV1 set, text or
     /// binary, a 7-bit length, masked as the role requires) while
-    /// permessage-deflate is agreed goes to [`whole_compressed`]
-    /// (Self::whole_compressed) without the general decoder. Returns the
+    /// permessage-deflate is agreed goes to
+    /// [`whole_compressed`](Self::whole_compressed) without the general
+    /// decoder. Returns the
     /// message's kind and the end of its inflated bytes, or `None` with
     /// nothing changed (then the general path decides).
     #[inline]

@@ -114,7 +114,7 @@ pub(crate) struct RxCore {
     pub(crate) error: Option<Error>,
     /// Work done on the handshake so far, for work-bound tests.
     pub(crate) work: WorkCount,
-    /// The largest payload [`small_message`](Self::small_message) takes:
+    /// The largest payload [`small_header_as`](Self::small_header_as) takes:
     /// 125 (the 7-bit length form) or less if a limit is lower.
     pub(crate) small_limit: u8,
     /// End of a region of whole frames `receive` already unmasked while it
