@@ -744,13 +744,7 @@ fn an_inflated_chunk_is_handed_out_without_waiting_for_more_input() {
         "7f4dcb130102c4de3d0a2133c1000b87854e4e4e4e4e4e4e4e4e4e1000000000",
         "67000000040058",
     ));
-    let t = every_prefix_splits_alike(&wire);
-    assert_eq!(t.error, None);
-    assert!(
-        matches!(&t.events[..], [common::Ev::BinaryChunk(d, false)] if d.len() == 1024),
-        "{:?}",
-        t.events.len()
-    );
+    one_chunk_then(&wire, None);
 }
 
 /// As above, with the input going bad in the same inflate step that
@@ -767,17 +761,11 @@ fn a_chunk_completed_before_a_fault_is_handed_out_before_the_error() {
         "b6b5b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6",
         "b6b6b6b6b6b6b6b6cdb6b6b6b6b6b6b6b6b6b6b6b6b6b667000000040058",
     ));
-    let t = every_prefix_splits_alike(&wire);
-    assert_eq!(
-        t.error,
+    one_chunk_then(
+        &wire,
         Some(hybi::Error::Protocol(
-            hybi::ProtocolError::InvalidCompressedData
-        ))
-    );
-    assert!(
-        matches!(&t.events[..], [common::Ev::BinaryChunk(d, false)] if d.len() == 1024),
-        "{:?}",
-        t.events.len()
+            hybi::ProtocolError::InvalidCompressedData,
+        )),
     );
 }
 
@@ -793,13 +781,19 @@ fn zlib_goes_on_with_what_it_holds_after_a_full_room() {
         "3bb6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6b6cdb6b6b6b6b6b6b6b6b6",
         "b6b6b6040bb6b600006307e01e6700040025000058",
     ));
-    let t = every_prefix_splits_alike(&wire);
-    assert_eq!(
-        t.error,
+    one_chunk_then(
+        &wire,
         Some(hybi::Error::Protocol(
-            hybi::ProtocolError::InvalidCompressedData
-        ))
+            hybi::ProtocolError::InvalidCompressedData,
+        )),
     );
+}
+
+/// Asserts that `wire` splits alike at every prefix and, whole, gives one
+/// chunk of 1 KiB (the threshold) and then `error`.
+fn one_chunk_then(wire: &[u8], error: Option<hybi::Error>) {
+    let t = every_prefix_splits_alike(wire);
+    assert_eq!(t.error, error);
     assert!(
         matches!(&t.events[..], [common::Ev::BinaryChunk(d, false)] if d.len() == 1024),
         "{:?}",
