@@ -87,7 +87,13 @@ impl RxCore {
                     #[cfg(feature = "deflate")]
                     if header.rsv != 0 {
                         if let Some(done) = self.whole_compressed(&header, link) {
-                            return done.map(Some);
+                            return done.map(|(kind, end)| {
+                                Some(Ready::Inflated {
+                                    kind,
+                                    end,
+                                    chunk: None,
+                                })
+                            });
                         }
                     }
                     if let Some(ready) = self.whole_message(&header) {

@@ -408,7 +408,7 @@ impl RxCore {
         &mut self,
         header: &FrameHeader,
         link: Link<'_>,
-    ) -> Option<Result<Ready, Error>> {
+    ) -> Option<Result<(MessageKind, usize), Error>> {
         let kind = match header.opcode {
             Opcode::Text => MessageKind::Text,
             Opcode::Binary => MessageKind::Binary,
@@ -472,11 +472,7 @@ impl RxCore {
         }
         progress.valid = filled;
         self.release = Release::Message;
-        Some(Ok(Ready::Inflated {
-            kind,
-            end: filled,
-            chunk: None,
-        }))
+        Some(Ok((kind, filled)))
     }
 }
 
@@ -521,9 +517,7 @@ impl RxCore {
         };
         self.pos += head;
         match self.whole_compressed(&header, link) {
-            Some(Ok(Ready::Inflated { kind, end, .. })) => Ok(Some((kind, end))),
-            Some(Ok(_)) => Ok(None),
-            Some(Err(e)) => Err(e),
+            Some(done) => done.map(Some),
             None => {
                 self.pos -= head;
                 Ok(None)

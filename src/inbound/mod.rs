@@ -389,8 +389,10 @@ impl RxCore {
     #[inline(never)]
     fn next_event_general<'s>(&'s mut self, link: Link<'_>) -> Result<Option<Event<'s>>, Error> {
         // What the fast lane of `next_event` left to give back, if it was
-        // taken (otherwise `begin` gave everything back: nothing to do).
-        self.release_unstaged();
+        // taken (otherwise `begin` gave everything back).
+        if self.release == Release::Small {
+            self.release_unstaged();
+        }
         match self.decode(link)? {
             Some(ready) => self.event(ready, link).map(Some),
             None => Ok(None),
