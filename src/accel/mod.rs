@@ -246,21 +246,28 @@ unsafe fn xor_move_down_avx2(buf: &mut [u8], src: usize, dst: usize, len: usize,
     wide | xor_move_down_words(buf, src, dst, len, key, i)
 }
 
-/// Whether every byte of `bytes` is below 0x80: 64 bytes per step with
-/// SSE2 (the x86-64 baseline, so no feature check) from 64 bytes on, where
-/// `<[u8]>::is_ascii` takes 8 at a time; `is_ascii` below that and
-/// elsewhere.
+/// Whether every byte of `bytes` is below 0x80: from 64 bytes on, 64
+/// bytes per step with AVX2 where `std` detects it, else 64 with SSE2 (the
+/// x86-64 baseline, so no feature check), where `<[u8]>::is_ascii` takes 8
+/// at a time; `is_ascii` below that and elsewhere.
 #[inline]
 pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
     #[cfg(target_arch = "x86_64")]
     if bytes.len() >= 64 {
+        #[cfg(feature = "std")]
+        if has_avx2() {
+            // SAFETY: AVX2 was detected on the line above, and
+            // `bytes.len() >= 64` on the one before.
+            return unsafe { is_ascii_blocks_avx2(bytes) };
+        }
         return is_ascii_sse2(bytes);
     }
     bytes.is_ascii()
 }
 
-/// [`is_ascii`] from 64 bytes on: the OR of every 16-byte load, whole
-/// 64-byte blocks, then the last 64 bytes (overlapping the blocks before).
+/// [`is_ascii`] from 64 bytes on without AVX2: the OR of every 16-byte
+/// load, whole 64-byte blocks, then the last 64 bytes (overlapping the
+/// blocks before).
 #[cfg(target_arch = "x86_64")]
 #[inline(never)]
 fn is_ascii_sse2(bytes: &[u8]) -> bool {
@@ -270,6 +277,33 @@ fn is_ascii_sse2(bytes: &[u8]) -> bool {
     // it), and `len >= 64` (asserted above) with `i + 64 <= len` for every
     // block keeps each block's four 16-byte loads inside `bytes`.
     unsafe { is_ascii_blocks(bytes) }
+}
+
+/// [`is_ascii`] from 64 bytes on with AVX2: 64-byte blocks, then the last
+/// 64 bytes (overlapping the blocks before). The loads fold into the ORs,
+/// one instruction per 32 bytes.
+///
+/// # Safety
+/// `bytes.len() >= 64`, and the CPU has AVX2.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+unsafe fn is_ascii_blocks_avx2(bytes: &[u8]) -> bool {
+    use core::arch::x86_64::{__m256i, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256};
+    let len = bytes.len();
+    let p = bytes.as_ptr();
+    // SAFETY: every load reads the 32 bytes at `k` with `k + 32 <= len`:
+    // the last two at `len - 64` and `len - 32` (`len >= 64`), and those
+    // of a block at `i` and `i + 32` with `i + 64 < len`.
+    unsafe {
+        let at = |k: usize| _mm256_loadu_si256(p.add(k).cast::<__m256i>());
+        let mut acc = _mm256_or_si256(at(len - 64), at(len - 32));
+        let mut i = 0;
+        while i + 64 < len {
+            acc = _mm256_or_si256(acc, _mm256_or_si256(at(i), at(i + 32)));
+            i += 64;
+        }
+        _mm256_movemask_epi8(acc) == 0
+    }
 }
 
 /// [`is_ascii_sse2`]'s loop.
@@ -345,6 +379,38 @@ mod tests {
             for at in 0..len {
                 bytes[at] = 0x80 | (at as u8);
                 assert!(!is_ascii(&bytes), "len {len} at {at}");
+                bytes[at] = b'z';
+            }
+        }
+    }
+
+    /// Both loops, whichever the CPU would be given: every length from 64
+    /// (where the blocks start) past two 128-byte blocks, a high byte at
+    /// every position.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn both_ascii_loops_see_every_high_byte() {
+        for len in 64..400 {
+            let mut bytes = alloc::vec![b'z'; len];
+            // SAFETY: `len >= 64`; SSE2 is baseline.
+            assert!(unsafe { is_ascii_blocks(&bytes) }, "len {len}");
+            #[cfg(feature = "std")]
+            let avx2 = has_avx2();
+            #[cfg(feature = "std")]
+            if avx2 {
+                // SAFETY: `len >= 64`; AVX2 detected.
+                assert!(unsafe { is_ascii_blocks_avx2(&bytes) }, "len {len}");
+            }
+            for at in 0..len {
+                bytes[at] = 0x80 | (at as u8);
+                // SAFETY: as above.
+                assert!(!unsafe { is_ascii_blocks(&bytes) }, "len {len} at {at}");
+                #[cfg(feature = "std")]
+                if avx2 {
+                    // SAFETY: as above.
+                    let ascii = unsafe { is_ascii_blocks_avx2(&bytes) };
+                    assert!(!ascii, "len {len} at {at}");
+                }
                 bytes[at] = b'z';
             }
         }

@@ -55,6 +55,9 @@ pub(crate) struct Inflater {
     pub(crate) filled: usize,
     /// A small last payload and the tail, joined for one zlib call.
     joined: Vec<u8>,
+    /// The largest payload of a whole message in one frame that the
+    /// receive side inflates in one step (set there, from its limits).
+    pub(crate) whole_max: usize,
 }
 
 impl core::fmt::Debug for Inflater {
@@ -78,6 +81,7 @@ impl Inflater {
             out: Vec::new(),
             filled: 0,
             joined: Vec::new(),
+            whole_max: 0,
         }
     }
 
@@ -117,7 +121,22 @@ impl Inflater {
     /// # Errors
     /// [`InvalidData`] if the input is not DEFLATE; what was inflated
     /// before the fault is in `out` all the same.
+    #[inline(never)]
     pub(crate) fn inflate(&mut self, input: &[u8], room: usize) -> Result<Inflated, InvalidData> {
+        self.inflate_inline(input, room)
+    }
+
+    /// [`inflate`](Self::inflate), inlined where a message takes one step
+    /// (a whole message in one small frame: the call's own cost counts).
+    ///
+    /// # Errors
+    /// As [`inflate`](Self::inflate).
+    #[inline(always)]
+    pub(crate) fn inflate_inline(
+        &mut self,
+        input: &[u8],
+        room: usize,
+    ) -> Result<Inflated, InvalidData> {
         if self.ended {
             // Whatever follows a final block is not part of the stream.
             return Ok(Inflated {

@@ -40,7 +40,9 @@ std::thread_local! {
 
 /// A decompressor for a raw DEFLATE stream: a parked one if this thread
 /// has one, else a new one. zlib-rs allocates its full 32 KiB window
-/// whatever `window_bits` says, so any parked one serves.
+/// whatever `window_bits` says, so any parked one serves. (Out of line:
+/// the inflater's step, which asks only when it has none, stays small.)
+#[inline(never)]
 pub(crate) fn take_inflate(window_bits: u8) -> zlib_rs::Inflate {
     INFLATERS
         .try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop()))

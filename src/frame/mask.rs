@@ -27,6 +27,14 @@ fn rotated(mask: [u8; 4], offset: usize) -> ([u8; 4], u64) {
 /// Applying the same mask and offset twice restores the input.
 #[inline]
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    apply_mask_inline(buf, mask, offset);
+}
+
+/// [`apply_mask`], always inlined: for one-step paths, where a call and the
+/// registers it makes the caller save cost about as much as masking a
+/// short payload.
+#[inline(always)]
+pub(crate) fn apply_mask_inline(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     if buf.len() >= 64 {
         apply_mask_long(buf, mask, offset);
         return;
@@ -85,34 +93,45 @@ fn advance_cycle(m64: u64, by: usize) -> u64 {
 }
 
 /// [`mask_words`] for payloads below 64 bytes (most messages), without a
-/// byte loop: whole words, and the bytes after the last of them as one word
-/// ending at the end of `buf`, overlapping the word before it. That last
-/// word is read before any write, so the bytes the two share are unmasked
-/// once; below 8 bytes, two overlapping 4-byte words the same way, and
-/// bytes below 4. Returns the OR of the output bytes' high bits.
+/// loop: up to 16 bytes, a word from the front and one ending at the end of
+/// `buf`, overlapping it; up to 63, 16-byte blocks from the front and one
+/// ending at the end. What ends at the end is read before any write, so
+/// the bytes it shares with the others are unmasked once; below 8 bytes,
+/// two overlapping 4-byte words the same way, and bytes below 4. Returns
+/// the OR of the output bytes' high bits.
 #[inline(always)]
 fn mask_short(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
     let len = buf.len();
+    debug_assert!(len < 64, "longer payloads take apply_mask_long");
     if len >= 8 {
-        let at = len - 8;
-        let last = u64::from_ne_bytes(word8(&buf[at..])) ^ advance_cycle(m64, at);
-        let first = u64::from_ne_bytes(word8(buf)) ^ m64;
         if len <= 16 {
+            let at = len - 8;
+            let last = u64::from_ne_bytes(word8(&buf[at..])) ^ advance_cycle(m64, at);
+            let first = u64::from_ne_bytes(word8(buf)) ^ m64;
             // Two words cover it (the commonest case, without a loop).
             buf[..8].copy_from_slice(&first.to_ne_bytes());
             buf[at..].copy_from_slice(&last.to_ne_bytes());
             return (first | last) & 0x8080_8080_8080_8080;
         }
-        buf[..8].copy_from_slice(&first.to_ne_bytes());
-        let mut acc = first | last;
-        let mut i = 8;
-        while i + 8 < len {
-            let w = u64::from_ne_bytes(word8(&buf[i..])) ^ m64;
-            acc |= w;
-            buf[i..i + 8].copy_from_slice(&w.to_ne_bytes());
-            i += 8;
+        // 17 to 63 bytes: 16-byte blocks from the front, and one more
+        // ending at the end of `buf` (read before any write, as above),
+        // without a loop.
+        let t = len - 16;
+        let tm = advance_cycle(m64, t);
+        let tail = [
+            u64::from_ne_bytes(word8(&buf[t..])) ^ tm,
+            u64::from_ne_bytes(word8(&buf[t + 8..])) ^ tm,
+        ];
+        let mut acc = tail[0] | tail[1];
+        acc |= mask_block(buf, 0, m64);
+        if t > 16 {
+            acc |= mask_block(buf, 16, m64);
         }
-        buf[at..].copy_from_slice(&last.to_ne_bytes());
+        if t > 32 {
+            acc |= mask_block(buf, 32, m64);
+        }
+        buf[t..t + 8].copy_from_slice(&tail[0].to_ne_bytes());
+        buf[t + 8..].copy_from_slice(&tail[1].to_ne_bytes());
         return acc & 0x8080_8080_8080_8080;
     }
     if len >= 4 {
@@ -130,6 +149,18 @@ fn mask_short(buf: &mut [u8], m: [u8; 4], m64: u64) -> u64 {
         acc |= *b;
     }
     u64::from(acc & 0x80)
+}
+
+/// XORs the 16 bytes of `buf` at `at` (a multiple of 4) with `m64`;
+/// returns the OR of the two output words.
+#[inline(always)]
+fn mask_block(buf: &mut [u8], at: usize, m64: u64) -> u64 {
+    let block = &mut buf[at..at + 16];
+    let a = u64::from_ne_bytes(word8(block)) ^ m64;
+    let b = u64::from_ne_bytes(word8(&block[8..])) ^ m64;
+    block[..8].copy_from_slice(&a.to_ne_bytes());
+    block[8..].copy_from_slice(&b.to_ne_bytes());
+    a | b
 }
 
 /// The first 8 bytes of `bytes` (which has at least 8).

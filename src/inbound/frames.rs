@@ -85,8 +85,16 @@ impl RxCore {
                         continue;
                     }
                     #[cfg(feature = "deflate")]
-                    if header.rsv != 0 {
-                        if let Some(done) = self.whole_compressed(&header, link) {
+                    if header.rsv != 0 && header.fin {
+                        let kind = match header.opcode {
+                            Opcode::Text => Some(MessageKind::Text),
+                            Opcode::Binary => Some(MessageKind::Binary),
+                            _ => None,
+                        };
+                        let done = kind.and_then(|kind| {
+                            self.whole_compressed(kind, header.len, header.mask, link)
+                        });
+                        if let Some(done) = done {
                             return done.map(|(kind, end)| {
                                 Some(Ready::Inflated {
                                     kind,

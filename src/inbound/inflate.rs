@@ -9,7 +9,8 @@
 //! stack), and by `Config::chunk_threshold`, above which the message is
 //! delivered as chunks of about that size, so the inflated bytes held are
 //! at most one chunk. Text is checked as it is inflated (fail fast) and
-//! each byte once.
+//! each byte once. A whole message in one small frame skips this phase:
+//! see `inflate_whole.rs`.
 
 use alloc::boxed::Box;
 
@@ -17,8 +18,7 @@ use crate::extension::codec::{Inflater, TAIL};
 use crate::frame::mask::apply_mask;
 use crate::utf8::validate_prefix;
 
-use crate::frame::{FrameHeader, Opcode};
-
+use super::inflate_whole::{JOIN_TAIL, place_tail, restore_tail, whole_max};
 use super::{ABNORMAL, Error, Event, Link, MessageKind, ProtocolError, Ready, Release, RxCore};
 
 /// Where a compressed message stands, kept beside its inflater.
@@ -44,6 +44,18 @@ pub(crate) struct InflateProgress {
     /// The last step filled its room: the next one runs even without new
     /// input.
     room_full: bool,
+}
+
+impl InflateProgress {
+    /// A message whose `len` payload bytes and tail went to zlib at once.
+    pub(crate) fn fed_whole(len: usize) -> Self {
+        Self {
+            active: true,
+            tail: TAIL.len() as u8,
+            fed: len as u64,
+            ..Self::default()
+        }
+    }
 }
 
 /// What the inflate phase did with the input it had.
@@ -74,9 +86,11 @@ impl RxCore {
             .config
             .get_deflate()
             .is_some_and(|c| !c.get_release_between_messages());
+        let whole_max = whole_max(&self.config);
         self.inflate = params.map(|p| {
             let mut inflater = Inflater::new(p.inflate_bits(server), p.peer_resets(server));
             inflater.keep_state = keep_state;
+            inflater.whole_max = whole_max;
             Box::new((inflater, InflateProgress::default()))
         });
     }
@@ -113,6 +127,13 @@ impl RxCore {
                 inflater.consume(end);
                 progress.valid -= end;
                 progress.chunk_end = 0;
+            }
+            Release::Inflated => {
+                // A whole message taken in one step: its progress was never
+                // set (see `whole_compressed`).
+                inflater.filled = 0;
+                inflater.end_message();
+                inflater.shrink(self.config.get_buffer_high_water());
             }
             Release::Message => {
                 inflater.filled = 0;
@@ -373,158 +394,7 @@ fn chunk_out(
     })
 }
 
-/// Writes the tail over the four bytes at `at` (after a payload, so that
-/// payload and tail go to zlib as one slice) and returns what was there,
-/// for [`restore_tail`].
-fn place_tail(data: &mut [u8], at: usize) -> [u8; TAIL.len()] {
-    let spot = &mut data[at..at + TAIL.len()];
-    let mut was = [0u8; TAIL.len()];
-    was.copy_from_slice(spot);
-    spot.copy_from_slice(&TAIL);
-    was
-}
-
-/// Puts back what [`place_tail`] wrote over.
-fn restore_tail(data: &mut [u8], at: usize, was: [u8; TAIL.len()]) {
-    data[at..at + TAIL.len()].copy_from_slice(&was);
-}
-
-/// The largest last-frame payload copied to join the tail in one call.
-const JOIN_TAIL: usize = 512;
-
-/// The most DEFLATE can expand: a length/distance pair makes at most 258
-/// bytes and takes at least two bits (1032:1), rounded up.
-const MAX_EXPANSION: usize = 1040;
-
 impl RxCore {
-    /// A whole compressed message in one small frame that has arrived: its
-    /// payload unmasked and joined with the tail where it lies, inflated
-    /// in one call, its text checked, handed out. Only where nothing it
-    /// can inflate to reaches `chunk_threshold` or `max_message_size`
-    /// (DEFLATE expands at most 1032:1), so no limit or chunk can be due;
-    /// anything else is left to the general path, with nothing changed.
-    /// Most compressed messages a browser or a feed sends take this path.
-    pub(crate) fn whole_compressed(
-        &mut self,
-        header: &FrameHeader,
-        link: Link<'_>,
-    ) -> Option<Result<(MessageKind, usize), Error>> {
-        let kind = match header.opcode {
-            Opcode::Text => MessageKind::Text,
-            Opcode::Binary => MessageKind::Binary,
-            _ => return None,
-        };
-        let len = usize::try_from(header.len).ok()?;
-        if !(1..=JOIN_TAIL).contains(&len) {
-            return None;
-        }
-        let (start, end) = (self.pos, self.pos + len);
-        let bound = (len + TAIL.len()) * MAX_EXPANSION;
-        let fits = header.fin
-            && self.asm.kind.is_none()
-            && end <= self.buf.end
-            && end + TAIL.len() <= self.buf.data.len()
-            && len <= self.config.get_max_frame_size()
-            && self.config.get_max_fragments() > 0
-            && bound <= self.config.get_chunk_threshold()
-            && bound <= self.config.get_max_message_size();
-        if !fits {
-            return None;
-        }
-        let (inflater, progress) = self.inflate.as_deref_mut()?;
-        if let Some(mask) = header.mask.filter(|_| end > self.unmasked_to as usize) {
-            apply_mask(&mut self.buf.data[start..end], mask, 0);
-        }
-        let after = place_tail(&mut self.buf.data, end);
-        let result = inflater.inflate(&self.buf.data[start..end + TAIL.len()], bound);
-        restore_tail(&mut self.buf.data, end, after);
-        self.pos = end;
-        self.msg_start = end;
-        self.msg_end = end;
-        self.valid = end;
-        *progress = InflateProgress {
-            active: true,
-            tail: TAIL.len() as u8,
-            fed: len as u64,
-            ..InflateProgress::default()
-        };
-        let filled = inflater.filled;
-        let text = kind == MessageKind::Text;
-        // The same errors, in the same order, as the general path's.
-        let error = match result {
-            // Text inflated before a fault is judged first.
-            Err(_) if text && validate_prefix(&inflater.out[..filled]).is_err() => {
-                Some(ProtocolError::InvalidUtf8)
-            }
-            // (`full` cannot be: the room is past the largest expansion.)
-            Err(_) => Some(ProtocolError::InvalidCompressedData),
-            Ok(step) if step.full || step.consumed < len + TAIL.len() => {
-                Some(ProtocolError::InvalidCompressedData)
-            }
-            // A complete message may not end inside a character.
-            Ok(_) if text && validate_prefix(&inflater.out[..filled]) != Ok(filled) => {
-                Some(ProtocolError::InvalidUtf8)
-            }
-            Ok(_) => None,
-        };
-        if let Some(e) = error {
-            return Some(Err(self.fail(e.into(), link)));
-        }
-        progress.valid = filled;
-        self.release = Release::Message;
-        Some(Ok((kind, filled)))
-    }
-}
-
-impl RxCore {
-    /// The compressed twin of the one-step path for small messages: a
-    /// frame that is a whole compressed message (FIN and RSV1 set, text or
-    /// binary, a 7-bit length, masked as the role requires) while
-    /// permessage-deflate is agreed goes to
-    /// [`whole_compressed`](Self::whole_compressed) without the general
-    /// decoder. Returns the
-    /// message's kind and the end of its inflated bytes, or `None` with
-    /// nothing changed (then the general path decides).
-    #[inline]
-    pub(crate) fn small_compressed<const MASKED: bool>(
-        &mut self,
-        link: Link<'_>,
-    ) -> Result<Option<(MessageKind, usize)>, Error> {
-        if self.inflate.is_none() {
-            return Ok(None);
-        }
-        let avail = &self.buf.data[self.pos..self.buf.end];
-        let [b0, b1, ..] = *avail else {
-            return Ok(None);
-        };
-        let opcode = match b0 {
-            0xc1 => Opcode::Text,
-            0xc2 => Opcode::Binary,
-            _ => return Ok(None),
-        };
-        // A wrong mask bit leaves 0x80 set, as in `small_header_as`.
-        let len = if MASKED { b1 ^ 0x80 } else { b1 };
-        let head = if MASKED { 6 } else { 2 };
-        if len > 125 || avail.len() < head {
-            return Ok(None);
-        }
-        let header = FrameHeader {
-            fin: true,
-            rsv: 0x40,
-            opcode,
-            mask: MASKED.then(|| [avail[2], avail[3], avail[4], avail[5]]),
-            len: u64::from(len),
-        };
-        self.pos += head;
-        match self.whole_compressed(&header, link) {
-            Some(done) => done.map(Some),
-            None => {
-                self.pos -= head;
-                Ok(None)
-            }
-        }
-    }
-
     /// The event of a compressed message (or chunk): `inflater.out[..end]`.
     pub(crate) fn inflated_event(
         &self,

@@ -19,6 +19,8 @@
 mod frames;
 #[cfg(feature = "deflate")]
 mod inflate;
+#[cfg(feature = "deflate")]
+mod inflate_whole;
 mod input;
 mod link;
 mod staged;
@@ -55,6 +57,11 @@ pub(crate) enum Release {
     /// fragmented message, the header phase. The next `next_event` may then
     /// skip those checks.
     Small,
+    /// As `Small`, for a whole compressed message taken in one step
+    /// (`whole_compressed`), which promises the same; giving it back also
+    /// resets the inflater's output.
+    #[cfg(feature = "deflate")]
+    Inflated,
     /// A chunk: its bytes are free, an incomplete character stays.
     Chunk,
     /// A handshake head (and body) of this many bytes.
@@ -226,6 +233,19 @@ impl RxCore {
             // it back waits: the next small message's release covers it,
             // and anything that needs it done (`release_pending`, the
             // general path) does it first.
+            return self.small_or_general(link);
+        }
+        #[cfg(feature = "deflate")]
+        if self.release == Release::Inflated
+            && matches!(link.life.get().state, State::Open | State::CloseSent)
+        {
+            // The same promise, for a compressed message; its output is
+            // given back now (the next message inflates over it). With no
+            // handshake and no fragmented message, the buffer's live
+            // bytes start at `pos`, as `release_unstaged` would find.
+            self.release = Release::Nothing;
+            self.release_inflated(Release::Inflated);
+            self.buf.start = self.pos;
             return self.small_or_general(link);
         }
         let state = self.begin(link)?;
