@@ -15,31 +15,9 @@ use zlib_rs::{DeflateConfig as ZConfig, DeflateFlush, InflateFlush};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{READ, ticker};
+use support::{READ, snapshot, ticker};
 
 const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
-
-/// An order-book snapshot of about 16 KiB.
-fn snapshot(i: usize) -> String {
-    let mut s =
-        format!("{{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"sequence\":{i},\"bids\":[");
-    let mut level = 0;
-    while s.len() < 16 << 10 {
-        if level > 0 {
-            s.push(',');
-        }
-        s.push_str(&format!(
-            "[\"{}.{:02}\",\"{}.{:08}\"]",
-            60_000 - level,
-            (i + level * 37) % 100,
-            level % 7,
-            (i * 31 + level * 104_729) % 100_000_000
-        ));
-        level += 1;
-    }
-    s.push_str("]}");
-    s
-}
 
 /// Context takeover both ways, or none: zlib's state freed after every
 /// message (the default) or kept and reset.

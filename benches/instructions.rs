@@ -28,7 +28,10 @@
 //! `receive_deflate_200_nct`, `receive_deflate_200_kept`, and the floors
 //! `receive_deflate_200_floor` and `receive_deflate_200_nct_floor`
 //! (zlib-rs inflating the same payloads alone, then the UTF-8 check any
-//! text receiver makes).
+//! text receiver makes). Every deflate scenario also comes with `16k` for
+//! `200` (`send_deflate_16k`, `receive_deflate_16k_nct_floor`, …): 16 KiB
+//! order-book snapshots instead of tickers, 32 per pass and per fresh
+//! connection (count in multiples of 32).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -89,16 +92,32 @@ fn main() {
             }
         }
         #[cfg(feature = "deflate")]
-        s if s.starts_with("send_deflate_200") => send_deflate(s, count),
+        s if s.starts_with("send_deflate_") => send_deflate(s, count),
         #[cfg(feature = "deflate")]
-        s if s.starts_with("receive_deflate_200") => receive_deflate(s, count),
+        s if s.starts_with("receive_deflate_") => receive_deflate(s, count),
         other => panic!("unknown scenario {other}"),
     }
 }
 
+/// The messages of a deflate scenario, one pass of them: 2,000 tickers
+/// of about 200 bytes, or (`16k` in the name) 32 snapshots of 16 KiB.
+#[cfg(feature = "deflate")]
+fn deflate_messages(scenario: &str) -> Vec<String> {
+    if scenario.contains("_16k") {
+        (0..32).map(snapshot).collect()
+    } else {
+        (0..2000).map(ticker).collect()
+    }
+}
+
+/// Room for any one message of a scenario, plain or compressed.
+#[cfg(feature = "deflate")]
+const DEFLATE_ROOM: usize = 64 << 10;
+
 #[cfg(feature = "deflate")]
 fn send_deflate(scenario: &str, count: usize) {
-    let messages: Vec<String> = (0..2000).map(ticker).collect();
+    let messages = deflate_messages(scenario);
+    let per_pass = messages.len();
     let (nct, policy) = deflate_policy(scenario);
     if scenario.ends_with("floor") {
         let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
@@ -107,7 +126,7 @@ fn send_deflate(scenario: &str, count: usize) {
             mem_level: 8,
             ..zlib_rs::DeflateConfig::default()
         });
-        let mut out = vec![0u8; 4096];
+        let mut out = vec![0u8; DEFLATE_ROOM];
         let mut total = 0u64;
         for i in 0..count {
             if nct {
@@ -115,7 +134,7 @@ fn send_deflate(scenario: &str, count: usize) {
             }
             let before = d.total_out();
             d.compress(
-                messages[i % 2000].as_bytes(),
+                messages[i % per_pass].as_bytes(),
                 &mut out,
                 zlib_rs::DeflateFlush::SyncFlush,
             )
@@ -127,7 +146,7 @@ fn send_deflate(scenario: &str, count: usize) {
     }
     let mut conn = hybi::testing::open_server_deflate(Config::new().deflate(policy));
     for i in 0..count {
-        conn.send_text(&messages[i % 2000]).unwrap();
+        conn.send_text(&messages[i % per_pass]).unwrap();
         let out = conn.transmit();
         assert_eq!(out[0], 0xc1);
         let n = out.len();
@@ -149,9 +168,9 @@ fn deflate_policy(scenario: &str) -> (bool, hybi::DeflateConfig) {
 
 #[cfg(feature = "deflate")]
 fn receive_deflate(scenario: &str, count: usize) {
-    const PER_PASS: usize = 2000;
+    let messages = deflate_messages(scenario);
+    let per_pass = messages.len();
     let (nct, policy) = deflate_policy(scenario);
-    let messages: Vec<String> = (0..PER_PASS).map(ticker).collect();
     // A client's frames: compressed (one stream, or reset per message),
     // masked, RSV1 set; the payloads with their tail for the floor.
     let mut d = zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
@@ -162,7 +181,7 @@ fn receive_deflate(scenario: &str, count: usize) {
     });
     let mut wire = Vec::new();
     let mut payloads = Vec::new();
-    let mut out = vec![0u8; 4096];
+    let mut out = vec![0u8; DEFLATE_ROOM];
     for m in &messages {
         if nct {
             d.reset();
@@ -183,9 +202,9 @@ fn receive_deflate(scenario: &str, count: usize) {
         payloads.push(out[..n].to_vec());
     }
     let plain: usize = messages.iter().map(String::len).sum();
-    let passes = count / PER_PASS;
+    let passes = count / per_pass;
     if scenario.ends_with("floor") {
-        let mut text = vec![0u8; 4096];
+        let mut text = vec![0u8; DEFLATE_ROOM];
         for _ in 0..passes {
             let mut inf = zlib_rs::Inflate::new(false, 15);
             let mut got = 0;

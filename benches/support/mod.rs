@@ -136,3 +136,25 @@ pub fn ticker(i: usize) -> String {
         i % 1000
     )
 }
+
+/// An order-book snapshot of about 16 KiB.
+pub fn snapshot(i: usize) -> String {
+    let mut s =
+        format!("{{\"type\":\"snapshot\",\"product_id\":\"BTC-USD\",\"sequence\":{i},\"bids\":[");
+    let mut level = 0;
+    while s.len() < 16 << 10 {
+        if level > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "[\"{}.{:02}\",\"{}.{:08}\"]",
+            60_000 - level,
+            (i + level * 37) % 100,
+            level % 7,
+            (i * 31 + level * 104_729) % 100_000_000
+        ));
+        level += 1;
+    }
+    s.push_str("]}");
+    s
+}
