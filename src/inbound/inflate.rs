@@ -414,7 +414,9 @@ impl RxCore {
                 // SAFETY: `inflate_frame` and `whole_compressed` report `end`
                 // only as the end of the prefix of the inflater's output
                 // that passed `validate_prefix` (whole characters; a
-                // complete message that ends inside one fails instead). The
+                // complete message that ends inside one fails instead) or,
+                // in `whole_compressed`, `accel::is_ascii` (ASCII is
+                // UTF-8). The
                 // inflater writes only at `filled`, which is at or after
                 // `end`, and moves its output (`consume`) only when this
                 // event is given back.

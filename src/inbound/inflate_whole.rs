@@ -40,12 +40,9 @@ fn whole_text(bytes: &[u8]) -> bool {
 /// The largest payload [`RxCore::whole_compressed`] takes under `config`:
 /// DEFLATE's largest expansion of it and the tail stays within
 /// `chunk_threshold` and `max_message_size`, and it is within
-/// `max_frame_size` and [`JOIN_TAIL`]; none if `max_fragments` is 0 (then
-/// every data frame is refused, elsewhere).
+/// `max_frame_size` and [`JOIN_TAIL`]. (`max_fragments` needs no check:
+/// it is at least 1, and a whole message is one frame.)
 pub(super) fn whole_max(config: &crate::Config) -> usize {
-    if config.get_max_fragments() == 0 {
-        return 0;
-    }
     let output = config
         .get_chunk_threshold()
         .min(config.get_max_message_size());
@@ -82,13 +79,13 @@ impl RxCore {
     ) -> Option<Result<(MessageKind, usize), Error>> {
         let (inflater, progress) = self.inflate.as_deref_mut()?;
         let len = usize::try_from(len).ok()?;
+        // `whole_max` is where the largest expansion stays within the
+        // limits (checked first: it keeps `pos + len` small).
+        if self.asm.kind.is_some() || !(1..=inflater.whole_max).contains(&len) {
+            return None;
+        }
         let (start, end) = (self.pos, self.pos + len);
-        // `whole_max` is where the largest expansion stays within the limits.
-        let fits = self.asm.kind.is_none()
-            && (1..=inflater.whole_max).contains(&len)
-            && end <= self.buf.end
-            && end + TAIL.len() <= self.buf.data.len();
-        if !fits {
+        if end > self.buf.end || end + TAIL.len() > self.buf.data.len() {
             return None;
         }
         let bound = (len + TAIL.len()) * MAX_EXPANSION;
@@ -190,7 +187,7 @@ mod tests {
         for threshold in [0, 1, 1040 * 5 - 1, 1040 * 5, 64 << 10, 16 << 20] {
             for max_message in [1040 * 4, 1040 * 6 + 7, 1 << 20, 64 << 20] {
                 for max_frame in [0, 1, 44, 125, 4096] {
-                    for fragments in [0, 1, 1000] {
+                    for fragments in [1, 1000] {
                         let config = crate::Config::new()
                             .chunk_threshold(threshold)
                             .max_message_size(max_message)
@@ -201,7 +198,6 @@ mod tests {
                             let bound = (len + TAIL.len()) * MAX_EXPANSION;
                             let fits = len <= JOIN_TAIL
                                 && len <= config.get_max_frame_size()
-                                && config.get_max_fragments() > 0
                                 && bound <= config.get_chunk_threshold()
                                 && bound <= config.get_max_message_size();
                             assert_eq!(len <= max, fits, "{config:?} len {len}");
