@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load and fault tests of the tokio driver at scale (tests/load_faults.rs),
+# Load and fault tests of the tokio driver at scale (tests/load_faults/),
 # in release mode, one test at a time, on loopback only.
 #
 #     scripts/load.sh [connections]      # default 10000
