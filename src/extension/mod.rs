@@ -8,7 +8,8 @@
 //! the answer). permessage-deflate (RFC 7692), the one extension the engine
 //! implements, lives beside it: its parameters and negotiation in
 //! `negotiate.rs`, reading them from headers in `deflate_header.rs`, the
-//! compressor and decompressor in `codec.rs`, the states a thread keeps
+//! compressor and decompressor in `codec.rs` (`codec/deflater.rs`,
+//! `codec/inflater.rs`), the states a thread keeps
 //! for reuse in `spare.rs`. The framing layer knows only that RSV1 on a message's first frame means "this
 //! message is compressed".
 
