@@ -86,12 +86,7 @@ impl RxCore {
                     }
                     #[cfg(feature = "deflate")]
                     if header.rsv != 0 && header.fin {
-                        let kind = match header.opcode {
-                            Opcode::Text => Some(MessageKind::Text),
-                            Opcode::Binary => Some(MessageKind::Binary),
-                            _ => None,
-                        };
-                        let done = kind.and_then(|kind| {
+                        let done = data_kind(header.opcode).and_then(|kind| {
                             self.whole_compressed(kind, header.len, header.mask, link)
                         });
                         if let Some(done) = done {
@@ -390,11 +385,7 @@ impl RxCore {
     /// and takes the general path, which applies the same rules.
     #[inline]
     fn whole_message(&mut self, header: &FrameHeader) -> Option<Ready> {
-        let kind = match header.opcode {
-            Opcode::Text => MessageKind::Text,
-            Opcode::Binary => MessageKind::Binary,
-            _ => return None,
-        };
+        let kind = data_kind(header.opcode)?;
         let len = usize::try_from(header.len).ok()?;
         let fits = header.fin
             && header.rsv == 0
@@ -442,5 +433,16 @@ impl RxCore {
         } else {
             None
         }
+    }
+}
+
+/// The kind of message a first data frame starts (`None` for a
+/// continuation or a control frame).
+#[inline(always)]
+fn data_kind(opcode: Opcode) -> Option<MessageKind> {
+    match opcode {
+        Opcode::Text => Some(MessageKind::Text),
+        Opcode::Binary => Some(MessageKind::Binary),
+        _ => None,
     }
 }

@@ -30,13 +30,6 @@ pub(super) fn restore_tail(data: &mut [u8], at: usize, was: [u8; TAIL.len()]) {
     data[at..at + TAIL.len()].copy_from_slice(&was);
 }
 
-/// Whether `bytes` are whole UTF-8 text: the ASCII check in line (most
-/// text is ASCII), the full validation only after it fails.
-#[inline(always)]
-fn whole_text(bytes: &[u8]) -> bool {
-    crate::accel::is_ascii(bytes) || validate_prefix(bytes) == Ok(bytes.len())
-}
-
 /// The largest payload [`RxCore::whole_compressed`] takes under `config`:
 /// DEFLATE's largest expansion of it and the tail stays within
 /// `chunk_threshold` and `max_message_size`, and it is within
@@ -117,7 +110,9 @@ impl RxCore {
                 Some(ProtocolError::InvalidCompressedData)
             }
             // A complete message may not end inside a character.
-            Ok(_) if text && !whole_text(&inflater.out[..filled]) => {
+            // (`to_str`: the ASCII check first, in line, and the full
+            // validation only after it fails, without checking again.)
+            Ok(_) if text && crate::utf8::to_str(&inflater.out[..filled]).is_err() => {
                 Some(ProtocolError::InvalidUtf8)
             }
             Ok(_) => None,

@@ -29,7 +29,10 @@ impl RxCore {
         #[cfg(feature = "deflate")]
         self.release_inflated(release);
         // The commonest first, as a branch rather than a jump table.
-        if matches!(release, Release::Message | Release::Small) || inflated(release) {
+        if matches!(
+            release,
+            Release::Message | Release::Small | Release::Inflated
+        ) {
             self.msg_start = self.pos;
             self.msg_end = self.pos;
             self.valid = self.pos;
@@ -50,9 +53,7 @@ impl RxCore {
     #[inline]
     fn release_other(&mut self, release: Release) {
         match release {
-            Release::Nothing | Release::Message | Release::Small => {}
-            #[cfg(feature = "deflate")]
-            Release::Inflated => {}
+            Release::Nothing | Release::Message | Release::Small | Release::Inflated => {}
             Release::Chunk => self.msg_start = self.valid,
             Release::Head(len) => {
                 self.buf.start += len as usize;
@@ -278,17 +279,5 @@ impl RxCore {
             fin,
         };
         rest
-    }
-}
-
-/// Whether `release` gives back a compressed message taken in one step.
-#[inline(always)]
-fn inflated(release: Release) -> bool {
-    #[cfg(feature = "deflate")]
-    return release == Release::Inflated;
-    #[cfg(not(feature = "deflate"))]
-    {
-        let _ = release;
-        false
     }
 }

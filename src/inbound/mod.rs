@@ -59,8 +59,9 @@ pub(crate) enum Release {
     Small,
     /// As `Small`, for a whole compressed message taken in one step
     /// (`whole_compressed`), which promises the same; giving it back also
-    /// resets the inflater's output.
-    #[cfg(feature = "deflate")]
+    /// resets the inflater's output. (Made only with the `deflate`
+    /// feature.)
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
     Inflated,
     /// A chunk: its bytes are free, an incomplete character stays.
     Chunk,
