@@ -22,10 +22,12 @@ pub async fn serve(mut socket: TcpStream) -> Result<(), Box<dyn std::error::Erro
         let n = socket.read(conn.read_buf()).await?;
         if n == 0 { conn.receive_eof() } else { conn.commit(n) }
         let echoed = echo(&mut conn);
-        let out = conn.transmit();
-        socket.write_all(out).await?; // replies, and an error's 400 or Close
-        let written = out.len();
-        conn.advance(written);
+        while conn.wants_transmit() { // replies, and an error's 400 or Close
+            let out = conn.transmit();
+            socket.write_all(out).await?;
+            let written = out.len();
+            conn.advance(written); // a Pong held back behind a large echo comes next
+        }
         echoed?;
         if conn.close_expected() || n == 0 { return Ok(()) }
     }

@@ -23,7 +23,8 @@ pub(crate) fn moved(n: usize) {
     let _ = n;
 }
 
-/// Records `n` bytes of buffer growth written with zeros.
+/// Records `n` bytes of spare room written with zeros before a read fills
+/// them.
 #[inline(always)]
 pub(crate) fn zero_filled(n: usize) {
     #[cfg(feature = "fuzzing")]
@@ -33,14 +34,15 @@ pub(crate) fn zero_filled(n: usize) {
 }
 
 /// What the receive buffers of this process did since the last
-/// [`take`]: bytes moved within a buffer and bytes zero-filled by growth.
+/// [`take`]: bytes moved within a buffer and bytes of spare room zeroed.
 #[cfg(feature = "fuzzing")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferCounts {
     /// Received bytes copied from one place in a buffer to another
     /// (compaction, squeezing out fragment headers).
     pub moved: usize,
-    /// Bytes of growth written with zeros before any read filled them.
+    /// Bytes of spare room written with zeros before a read filled them:
+    /// what `read_buf` lends that was never written (`receive` writes none).
     pub zero_filled: usize,
 }
 

@@ -246,7 +246,7 @@ impl RxCore {
             // has four bytes after it (they are put back below); else in a
             // copy.
             let payload_end = self.pos + frame.pending;
-            let in_place = join && self.buf.data.len() >= payload_end + TAIL.len();
+            let in_place = join && self.buf.written_to(payload_end + TAIL.len());
             let copied = join && !in_place;
             let after = in_place.then(|| place_tail(&mut self.buf.data, payload_end));
             let input: &[u8] = if feeding_tail {

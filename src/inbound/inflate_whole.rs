@@ -78,7 +78,7 @@ impl RxCore {
             return None;
         }
         let (start, end) = (self.pos, self.pos + len);
-        if end > self.buf.end || end + TAIL.len() > self.buf.data.len() {
+        if end > self.buf.end || !self.buf.written_to(end + TAIL.len()) {
             return None;
         }
         let bound = (len + TAIL.len()) * MAX_EXPANSION;

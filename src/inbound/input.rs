@@ -3,8 +3,6 @@
 //! plus one read), giving back what the last event lent first, so a payload
 //! byte is not moved again after the read that brought it.
 
-use crate::frame::mask::mask_copy;
-
 use crate::frame::decode::{HeaderRules, decode_header};
 
 use super::{MessageKind, Phase, Release, Role, RxCore};
@@ -149,9 +147,9 @@ impl RxCore {
 
     /// Spare room to read into (at least `Config::read_buf_size` bytes).
     pub(crate) fn read_buf(&mut self) -> &mut [u8] {
-        self.prepare_input(self.config.get_read_buf_size());
-        let end = self.buf.end;
-        &mut self.buf.data[end..]
+        let size = self.config.get_read_buf_size();
+        self.prepare_input(size);
+        self.buf.lend(size)
     }
 
     /// Marks `n` bytes of the spare room as received. After a fatal error
@@ -175,9 +173,7 @@ impl RxCore {
         self.prepare_input(bytes.len());
         let rest = self.receive_payload(bytes);
         let rest = self.receive_frames(rest);
-        let end = self.buf.end;
-        self.buf.data[end..end + rest.len()].copy_from_slice(rest);
-        self.buf.end += rest.len();
+        self.buf.append(rest);
     }
 
     /// The fused copy of `receive`, for whole frames: while the decoder
@@ -223,16 +219,9 @@ impl RxCore {
             if len < FUSED_MIN || frame > bytes.len() - done {
                 break;
             }
-            let end = self.buf.end;
             let (src_head, src_payload) = bytes[done..done + frame].split_at(head);
-            self.buf.data[end..end + head].copy_from_slice(src_head);
-            ascii &= mask_copy(
-                &mut self.buf.data[end + head..end + frame],
-                src_payload,
-                mask,
-                0,
-            );
-            self.buf.end += frame;
+            self.buf.append(src_head);
+            ascii &= self.buf.append_unmasked(src_payload, mask, 0);
             self.unmasked_ascii = ascii;
             // Fits: checked above for the whole of `bytes`.
             self.unmasked_to = self.buf.end as u32;
@@ -262,9 +251,7 @@ impl RxCore {
             .unwrap_or(usize::MAX)
             .min(bytes.len());
         let (now, rest) = bytes.split_at(n);
-        let start = self.buf.end;
-        let ascii = mask_copy(&mut self.buf.data[start..start + n], now, mask, offset);
-        self.buf.end += n;
+        let ascii = self.buf.append_unmasked(now, mask, offset);
         self.pos += n;
         let before = self.msg_end;
         self.msg_end += n;

@@ -388,7 +388,10 @@ pub fn receivers(s: &RxInput) -> Vec<Entry> {
     add("yawc", Box::new(yawc_driver::YawcRx::new(s)));
     add("zlib-rs", Box::new(zlib_floor::FloorRx::new(s, false)));
     if !s.takeover {
-        add("hybi-kept", Box::new(hybi_driver::HybiRx::new(s, false).kept()));
+        add(
+            "hybi-kept",
+            Box::new(hybi_driver::HybiRx::new(s, false).kept()),
+        );
         add("zlib-rs-new", Box::new(zlib_floor::FloorRx::new(s, true)));
     }
     out
