@@ -12,10 +12,11 @@ use alloc::vec::Vec;
 
 use crate::frame::mask::{apply_mask_ascii, mask_copy};
 
-/// `read_buf` zeroes spare room that was never written in steps of at
-/// least this much (or the configured read size, if larger), just before
-/// the read that fills it: a buffer grown for a large announced payload is
-/// not cleared all at once, out of the cache, before the reads arrive.
+/// `read_buf` zeroes spare room that was never written just before the
+/// read that fills it, in steps that double what was written (at least the
+/// read's room) up to this: a buffer grown for a large announced payload is
+/// not cleared all at once, out of the cache, before the reads arrive, and
+/// a connection that reads little touches little of its buffer.
 const LEND_STEP: usize = 64 << 10;
 
 /// A buffer that must grow grows to hold at least this many reads of the
@@ -112,16 +113,17 @@ impl RecvBuf {
     }
 
     /// The spare room to read into, as far as it was ever written; where
-    /// less than `at_least` (and a step) of it was, the next part is zeroed
-    /// first (the only zeros the buffer writes). Make room with
+    /// less than `at_least` of it was, the next step of it is zeroed first
+    /// (the only zeros the buffer writes). Make room with
     /// [`reserve`](Self::reserve) first.
     pub(crate) fn lend(&mut self, at_least: usize) -> &mut [u8] {
         let written = self.data.len();
         if written - self.end < at_least {
-            let to = self
-                .end
-                .saturating_add(at_least.max(LEND_STEP))
-                .min(self.data.capacity());
+            // Doubling what was written, up to a step: a connection that
+            // reads little touches (and makes resident) little of a buffer
+            // made with room for several reads.
+            let step = at_least.max(written.min(LEND_STEP));
+            let to = self.end.saturating_add(step).min(self.data.capacity());
             crate::counters::zero_filled(to.saturating_sub(written));
             self.data.resize(to.max(written), 0);
         }
@@ -281,24 +283,26 @@ mod tests {
         let mut buf = RecvBuf::default();
         buf.reserve(1 << 20, 4 << 20);
         assert!(buf.data.is_empty());
-        let lent = buf.lend(100).len();
-        assert_eq!(lent, LEND_STEP, "one step, not the whole capacity");
-        buf.lend(100)[..10].copy_from_slice(b"0123456789");
+        assert_eq!(
+            buf.lend(4096).len(),
+            4096,
+            "a read's room, not the capacity"
+        );
+        buf.lend(4096)[..10].copy_from_slice(b"0123456789");
         buf.end = 10;
-        assert_eq!(
-            buf.lend(100).len(),
-            LEND_STEP - 10,
-            "written room lent as is"
-        );
-        buf.end = LEND_STEP - 50;
-        assert_eq!(
-            buf.lend(100).len(),
-            LEND_STEP,
-            "a step past the received bytes"
-        );
+        assert_eq!(buf.lend(100).len(), 4096 - 10, "written room lent as is");
+        buf.end = 4096;
+        assert_eq!(buf.lend(4096).len(), 4096, "the written part doubles");
+        buf.end = 8192 - 50;
+        assert_eq!(buf.lend(100).len(), 8192, "a step of what was written");
         assert_eq!(&buf.data[..10], b"0123456789", "received bytes kept");
-        // At the end of the capacity the room lent stops there.
+        while buf.data.len() < 4 * LEND_STEP {
+            buf.end = buf.data.len();
+            buf.lend(100);
+        }
         buf.end = buf.data.len();
+        assert_eq!(buf.lend(100).len(), LEND_STEP, "steps stop growing");
+        // At the end of the capacity the room lent stops there.
         let cap = buf.data.capacity();
         while buf.data.len() < cap {
             buf.end = buf.data.len();
@@ -312,7 +316,7 @@ mod tests {
     fn appended_bytes_overwrite_written_room_then_extend_it() {
         let mut buf = RecvBuf::default();
         buf.reserve(100, 1000);
-        buf.lend(4)[..4].copy_from_slice(b"abcd");
+        buf.lend(64)[..4].copy_from_slice(b"abcd");
         let written = buf.data.len();
         buf.end = 4;
         // Over the zeros lent before: no growth of the written part.
