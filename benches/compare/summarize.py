@@ -40,6 +40,7 @@ ORDER = [
     "tokio-websockets-owned",
     "memcpy",
     "memcpy-msg",
+    "memcpy-floor",
 ]
 HYBI = ["hybi", "hybi-receive", "hybi-vectored", "hybi-in-place"]
 PEERS = [

@@ -4,7 +4,7 @@
 use crate::fastwebsockets_driver::{FastwebsocketsRx, FastwebsocketsTx};
 use crate::hybi_driver::{HybiRx, HybiSend, HybiTx, keep_buffers};
 use crate::inputs::{Built, RxScenario, Side, TxScenario, check_frames};
-use crate::memcpy::{MemcpyMessageRx, MemcpyRx, MemcpyTx};
+use crate::memcpy::{FloorRx, MemcpyMessageRx, MemcpyRx, MemcpyTx};
 use crate::tokio_websockets_driver::{TokioWebsocketsRx, TokioWebsocketsTx};
 use crate::tungstenite_driver::{TungsteniteRx, TungsteniteTx};
 use crate::{Driver, Receiver, Sender};
@@ -68,6 +68,11 @@ pub fn receivers(s: &RxScenario) -> Vec<Entry> {
     add("tokio-websockets", Box::new(TokioWebsocketsRx::new(s)));
     out.push(("memcpy", Box::new(MemcpyRx::new(s))));
     out.push(("memcpy-msg", Box::new(MemcpyMessageRx::new(s))));
+    if let Some(mut floor) = FloorRx::new(s) {
+        floor.prepare();
+        assert_eq!(floor.run(), s.expected(), "floor on {}", s.group);
+        out.push(("memcpy-floor", Box::new(floor)));
+    }
     out
 }
 

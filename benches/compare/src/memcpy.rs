@@ -142,3 +142,88 @@ impl Driver for MemcpyTx {
         }
     }
 }
+
+/// The least a correct receiver of single-frame messages must do, with the
+/// fastest parts known: the same 64 KiB reads copied into a buffer of one
+/// frame plus one read; each complete frame's payload unmasked in place (a
+/// server's input) a word at a time, and for text checked by simdutf8; the
+/// partial frame a read left moved to the front. The frame layout is the
+/// scenario's (every frame alike), so no header is decoded: `floor` in
+/// s1–s4, where text against binary shows what UTF-8 validation alone
+/// costs.
+pub struct FloorRx {
+    wire: Wire,
+    buf: Vec<u8>,
+    head: usize,
+    frame: usize,
+    masked: bool,
+    text: bool,
+}
+
+impl FloorRx {
+    /// The floor for `s`, if its messages are one frame each.
+    #[must_use]
+    pub fn new(s: &RxScenario) -> Option<Self> {
+        if s.frames != s.messages {
+            return None;
+        }
+        let masked = s.side == crate::inputs::Side::Server;
+        let frame = crate::inputs::frame_len(s.message.len(), masked);
+        Some(Self {
+            wire: Wire::new(Rc::clone(&s.input)),
+            buf: vec![0; frame + READ],
+            head: frame - s.message.len(),
+            frame,
+            masked,
+            text: s.text,
+        })
+    }
+}
+
+/// Unmasks `payload` with `key` from the start of its cycle, eight bytes at
+/// a time (the loop the compiler widens), then the rest.
+fn unmask(payload: &mut [u8], key: [u8; 4]) {
+    let k = u32::from_ne_bytes(key) as u64;
+    let k64 = k | (k << 32);
+    let done = payload.len() / 8 * 8;
+    for w in payload[..done].chunks_exact_mut(8) {
+        let v = u64::from_ne_bytes(w.try_into().unwrap()) ^ k64;
+        w.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, b) in payload[done..].iter_mut().enumerate() {
+        *b ^= key[(done + i) % 4];
+    }
+}
+
+impl Driver for FloorRx {
+    fn prepare(&mut self) {
+        self.wire.reset();
+    }
+    fn run(&mut self) -> Totals {
+        let (mut filled, mut message) = (0usize, 0usize);
+        let mut got = Totals::default();
+        while self.wire.remaining() > 0 {
+            filled += self.wire.fill(&mut self.buf[filled..]);
+            let mut at = 0;
+            while filled - at >= self.frame {
+                let payload = &mut self.buf[at + self.head..at + self.frame];
+                if self.masked {
+                    let mut key = crate::KEY;
+                    key[3] = message as u8;
+                    unmask(payload, key);
+                }
+                if self.text {
+                    assert!(simdutf8::basic::from_utf8(payload).is_ok());
+                }
+                std::hint::black_box(&*payload);
+                got.bytes += payload.len();
+                got.messages += 1;
+                message += 1;
+                at += self.frame;
+            }
+            self.buf.copy_within(at..filled, 0);
+            filled -= at;
+        }
+        got
+    }
+}
