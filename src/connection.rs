@@ -168,7 +168,9 @@ impl Connection {
     /// When the bytes are already in memory (a TLS library's plaintext, a
     /// runtime's read buffer), this is the faster door: payload of a masked
     /// frame whose header was decoded is unmasked while it is copied (and
-    /// text checked for ASCII in the same pass), where
+    /// text checked for ASCII in the same pass; into room the buffer never
+    /// wrote before, a new allocation's, it is copied and then unmasked
+    /// while in cache, instead of zeroed first), where
     /// [`read_buf`](Self::read_buf) + [`commit`](Self::commit) unmasks in a
     /// second pass after the caller's copy.
     ///

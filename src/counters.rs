@@ -42,7 +42,9 @@ pub struct BufferCounts {
     /// (compaction, squeezing out fragment headers).
     pub moved: usize,
     /// Bytes of spare room written with zeros before a read filled them:
-    /// what `read_buf` lends that was never written (`receive` writes none).
+    /// what `read_buf` lends that was never written, and the four bytes
+    /// past a compressed payload where the inflater's tail goes when they
+    /// were never written (`receive` itself writes none).
     pub zero_filled: usize,
 }
 

@@ -3,8 +3,9 @@
 //! `receive` copies in are appended there, and `read_buf` lends it to be
 //! read into (then `commit`). Room is made by moving live bytes to the front
 //! (compaction) before growing, growth never writes zeros (spare room is
-//! zeroed only where `read_buf` lends it, a step at a time, and `receive`
-//! writes none), and the allocation is released when the buffer is empty
+//! zeroed only where `read_buf` lends it, a step at a time, and where the
+//! inflater's four-byte tail is placed after a compressed payload; `receive`
+//! itself writes none), and the allocation is released when the buffer is empty
 //! and larger than the high-water mark, so memory follows what a message
 //! needs.
 
@@ -37,7 +38,8 @@ const MOVE_FRACTION: usize = 4;
 #[derive(Debug, Default)]
 pub(crate) struct RecvBuf {
     /// The storage: its capacity is the buffer's size, its length how far
-    /// it has been written (received bytes, or zeros `read_buf` lent), never
+    /// it has been written (received bytes, or zeros lent or placed past
+    /// them), never
     /// below `end`. Room past the length is spare but unwritten.
     pub(crate) data: Vec<u8>,
     /// First byte still needed.
@@ -113,9 +115,8 @@ impl RecvBuf {
     }
 
     /// The spare room to read into, as far as it was ever written; where
-    /// less than `at_least` of it was, the next step of it is zeroed first
-    /// (the only zeros the buffer writes). Make room with
-    /// [`reserve`](Self::reserve) first.
+    /// less than `at_least` of it was, the next step of it is zeroed first.
+    /// Make room with [`reserve`](Self::reserve) first.
     pub(crate) fn lend(&mut self, at_least: usize) -> &mut [u8] {
         let written = self.data.len();
         if written - self.end < at_least {
@@ -123,9 +124,11 @@ impl RecvBuf {
             // reads little touches (and makes resident) little of a buffer
             // made with room for several reads.
             let step = at_least.max(written.min(LEND_STEP));
+            // At least `written`: `end + at_least` is past it, and the
+            // capacity is never below the written length.
             let to = self.end.saturating_add(step).min(self.data.capacity());
-            crate::counters::zero_filled(to.saturating_sub(written));
-            self.data.resize(to.max(written), 0);
+            crate::counters::zero_filled(to - written);
+            self.data.resize(to, 0);
         }
         let end = self.end;
         &mut self.data[end..]

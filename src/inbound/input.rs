@@ -164,8 +164,10 @@ impl RxCore {
     ///
     /// When the bytes continue the masked payload of a data frame whose
     /// header was decoded, they are unmasked while they are copied and, for
-    /// text, checked for ASCII in the same pass (the payload phase then has
-    /// nothing left to do for them but hand them out).
+    /// text, checked for ASCII in the same pass (copied, then unmasked in
+    /// cache, where the room was never written: see
+    /// `RecvBuf::append_unmasked`); the payload phase then has nothing left
+    /// to do for them but hand them out.
     pub(crate) fn receive(&mut self, bytes: &[u8]) {
         if bytes.is_empty() || self.error.is_some() {
             return;
