@@ -338,6 +338,12 @@ impl Connection {
 
     /// Bytes to write to the socket; then call [`advance`](Self::advance)
     /// with the count written. Owed replies are queued first.
+    ///
+    /// A Pong owed while more than 16 KiB of output waits is held back
+    /// (only the latest Ping's) and queued by the first call after that
+    /// output was written, so write until
+    /// [`wants_transmit`](Self::wants_transmit) is false, not once:
+    /// [`write_to`](Self::write_to) does.
     #[must_use]
     pub fn transmit(&mut self) -> &[u8] {
         self.flush_owed();
