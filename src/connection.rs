@@ -339,9 +339,9 @@ impl Connection {
     /// Bytes to write to the socket; then call [`advance`](Self::advance)
     /// with the count written. Owed replies are queued first.
     ///
-    /// A Pong owed while more than 16 KiB of output waits is held back
-    /// (only the latest Ping's) and queued by the first call after that
-    /// output was written, so write until
+    /// A Pong owed while 16 KiB or more of output waits is held back (only
+    /// the latest Ping's) and queued by the first call once less waits, so
+    /// write until
     /// [`wants_transmit`](Self::wants_transmit) is false, not once:
     /// [`write_to`](Self::write_to) does.
     #[must_use]
