@@ -39,8 +39,8 @@ const MOVE_FRACTION: usize = 4;
 pub(crate) struct RecvBuf {
     /// The storage: its capacity is the buffer's size, its length how far
     /// it has been written (received bytes, or zeros lent or placed past
-    /// them), never
-    /// below `end`. Room past the length is spare but unwritten.
+    /// them), never below `end`. Room past the length is spare but
+    /// unwritten.
     pub(crate) data: Vec<u8>,
     /// First byte still needed.
     pub(crate) start: usize,
@@ -55,10 +55,10 @@ impl RecvBuf {
     ///
     /// Live bytes are moved to the front when that makes the room and they
     /// are a small part of a buffer that holds several reads, or when
-    /// growing would pass `limit`. Otherwise the
-    /// buffer grows into a fresh allocation holding only the live bytes
-    /// (never a copy of the dead bytes before them, as `realloc` would make)
-    /// and nothing else: no zeros over room a read is about to fill. Growth doubles (so a message
+    /// growing would pass `limit`. Otherwise the buffer grows into a fresh
+    /// allocation holding only the live bytes (never a copy of the dead
+    /// bytes before them, as `realloc` would make) and nothing else: no
+    /// zeros over room a read is about to fill. Growth doubles (so a message
     /// arriving in many reads is not copied over and over) but never past
     /// `limit` unless `end + room` itself is larger. Callers that know how
     /// much is coming (a frame header announced its payload) ask for all of
@@ -126,9 +126,7 @@ impl RecvBuf {
             let step = at_least.max(written.min(LEND_STEP));
             // At least `written`: `end + at_least` is past it, and the
             // capacity is never below the written length.
-            let to = self.end.saturating_add(step).min(self.data.capacity());
-            crate::counters::zero_filled(to - written);
-            self.data.resize(to, 0);
+            self.zero_to(self.end.saturating_add(step).min(self.data.capacity()));
         }
         let end = self.end;
         &mut self.data[end..]
@@ -144,9 +142,22 @@ impl RecvBuf {
         if at > self.data.capacity() {
             return false;
         }
-        crate::counters::zero_filled(at - self.data.len());
-        self.data.resize(at, 0);
+        self.zero_to(at);
         true
+    }
+
+    /// Writes zeros from the written length up to `to` (within the
+    /// capacity, not below the length), counted.
+    fn zero_to(&mut self, to: usize) {
+        crate::counters::zero_filled(to - self.data.len());
+        self.data.resize(to, 0);
+    }
+
+    /// How much of `n` bytes appended after `end` lands on room written
+    /// before; the rest extends the written length.
+    #[inline]
+    fn over_written(&self, n: usize) -> usize {
+        (self.data.len() - self.end).min(n)
     }
 
     /// Copies `bytes` in after the received ones: over room written before,
@@ -154,7 +165,7 @@ impl RecvBuf {
     /// stays the buffer's size only if `bytes` fit.
     pub(crate) fn append(&mut self, bytes: &[u8]) {
         let end = self.end;
-        let over = (self.data.len() - end).min(bytes.len());
+        let over = self.over_written(bytes.len());
         let (now, rest) = bytes.split_at(over);
         self.data[end..end + over].copy_from_slice(now);
         // Where `rest` is not empty, the written storage ends at `end + over`.
@@ -168,7 +179,7 @@ impl RecvBuf {
     /// cache. Returns whether every unmasked byte is ASCII.
     pub(crate) fn append_unmasked(&mut self, bytes: &[u8], mask: [u8; 4], offset: usize) -> bool {
         let end = self.end;
-        let over = (self.data.len() - end).min(bytes.len());
+        let over = self.over_written(bytes.len());
         let (now, rest) = bytes.split_at(over);
         let mut ascii = mask_copy(&mut self.data[end..end + over], now, mask, offset);
         if !rest.is_empty() {
@@ -336,26 +347,36 @@ mod tests {
     fn appending_a_masked_payload_unmasks_it_across_the_written_edge() {
         let mask = [0x11, 0x22, 0x33, 0x44];
         let plain: Vec<u8> = (0..200u8).map(|i| i % 100).collect();
+        let masked = |p: &[u8], offset: usize| -> Vec<u8> {
+            p.iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[(i + offset) % 4])
+                .collect()
+        };
+        // A buffer whose first `written` bytes were written before.
+        let fresh = |written: usize| {
+            let mut buf = RecvBuf::default();
+            buf.reserve(400, 1000);
+            buf.data.resize(written, 0xee);
+            buf
+        };
         for written in [0usize, 1, 3, 64, 150, 200, 300] {
             for offset in 0..4 {
-                let masked: Vec<u8> = plain
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| b ^ mask[(i + offset) % 4])
-                    .collect();
-                let mut buf = RecvBuf::default();
-                buf.reserve(400, 1000);
-                buf.data.resize(written, 0xee);
-                assert!(buf.append_unmasked(&masked, mask, offset));
+                let mut buf = fresh(written);
+                assert!(buf.append_unmasked(&masked(&plain, offset), mask, offset));
                 assert_eq!(&buf.data[..200], &plain[..], "written {written}");
                 assert_eq!(buf.end, 200);
-                let mut high = masked.clone();
-                high[199] ^= 0x80;
-                buf.end = 0;
-                assert!(
-                    !buf.append_unmasked(&high, mask, offset),
-                    "the last byte seen"
-                );
+                // A high byte is seen on either side of the written edge.
+                for at in [0, 199] {
+                    let mut high = plain.clone();
+                    high[at] |= 0x80;
+                    let mut buf = fresh(written);
+                    assert!(
+                        !buf.append_unmasked(&masked(&high, offset), mask, offset),
+                        "written {written}, high byte at {at}"
+                    );
+                    assert_eq!(&buf.data[..200], &high[..]);
+                }
             }
         }
     }
