@@ -398,10 +398,15 @@ impl Connection {
 
     /// Queues a Pong held back under output backlog once output has drained
     /// (only the latest Ping's, RFC 6455 §5.5.3).
+    #[inline]
     pub(crate) fn flush_owed(&mut self) {
-        if !self.rx.owed.pong_owed() {
-            return;
+        if self.rx.owed.pong_owed() {
+            self.queue_owed_pong();
         }
+    }
+
+    /// [`flush_owed`](Self::flush_owed) once a Pong is owed.
+    fn queue_owed_pong(&mut self) {
         let tx = self.tx.get_mut();
         let owed = self.rx.owed.pong_len();
         if let Some(len) = owed.filter(|_| tx.buf.pending().len() < PONG_BACKLOG) {

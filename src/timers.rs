@@ -106,6 +106,15 @@ fn due(deadline: Option<Time>, now: Time) -> bool {
     deadline.is_some_and(|d| d <= now)
 }
 
+/// The earlier of two deadlines (`None`: no deadline).
+fn earlier(a: Option<Time>, b: Option<Time>) -> Option<Time> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 impl Connection {
     /// When the connection next needs [`handle_timeout`](Self::handle_timeout):
     /// the earliest of its deadlines, or `None` (no timer runs, or timers
@@ -123,10 +132,7 @@ impl Connection {
     pub fn poll_timeout(&mut self) -> Option<Time> {
         self.settle_timers();
         let t = self.timers.as_deref()?;
-        [t.handshake, t.keepalive, t.pong, t.close]
-            .into_iter()
-            .flatten()
-            .min()
+        earlier(earlier(t.handshake, t.keepalive), earlier(t.pong, t.close))
     }
 
     /// Tells the connection the time: runs the deadlines that have come.

@@ -182,6 +182,35 @@ fn read_buf_and_commit_keep_a_staged_event() {
     assert_eq!(seen, expected);
 }
 
+/// With every byte decoded, `event_ready` says no until something comes:
+/// more bytes, or the end of the stream, which it stages as a Close 1006
+/// (between messages and after one, with the buffer empty).
+#[test]
+fn an_empty_buffer_waits_for_bytes_or_the_end() {
+    let mut conn = hybi::testing::open_server(Config::new());
+    assert!(!conn.event_ready().unwrap(), "nothing came");
+    assert!(!conn.event_ready().unwrap(), "asked again");
+    let mut wire = Vec::new();
+    encode_frame(&mut wire, true, Opcode::Binary, Some(MASK), b"one");
+    conn.receive(&wire);
+    assert!(conn.event_ready().unwrap());
+    assert_eq!(
+        describe(&conn.next_event().unwrap().unwrap()),
+        "binary [111, 110, 101]"
+    );
+    assert!(!conn.event_ready().unwrap(), "all of it was decoded");
+    conn.receive_eof();
+    assert!(
+        conn.event_ready().unwrap(),
+        "the end of the stream is an event"
+    );
+    assert_eq!(
+        describe(&conn.next_event().unwrap().unwrap()),
+        "close 1006 \"\""
+    );
+    assert!(conn.next_event().unwrap().is_none());
+}
+
 /// An error found while staging is returned by `event_ready` (and then by
 /// every call), as `next_event` would.
 #[test]

@@ -17,6 +17,9 @@ use hybi::tokio::{SendError, WebSocket};
 use hybi::{ClientRequest, CloseCode, Config, Error, Event, MessageKind};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
+mod common;
+use common::tokio::pair;
+
 /// Counts this thread's allocations (tests run on current-thread runtimes,
 /// so a test's tasks share its thread).
 struct Counting;
@@ -175,17 +178,6 @@ async fn refusals_reach_a_real_client() {
             matches!(server.await.unwrap(), Err(DriverError::Rejected { status: s, .. }) if s == status)
         );
     }
-}
-
-/// A connected client and server over an in-memory pipe.
-async fn pair(config: Config) -> (WebSocket<DuplexStream>, WebSocket<DuplexStream>) {
-    let (a, b) = tokio::io::duplex(64 << 10);
-    let server =
-        tokio::spawn(async move { WebSocket::accept(b, config, |_| Answer::accept()).await });
-    let client = WebSocket::client(a, ClientRequest::new("localhost", "/"), config)
-        .await
-        .unwrap();
-    (client, server.await.unwrap().unwrap())
 }
 
 /// `recv()` dropped over and over by `select!` while messages arrive a few

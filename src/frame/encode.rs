@@ -23,6 +23,13 @@ pub fn encode_header(
     mask: Option<[u8; 4]>,
     len: u64,
 ) -> usize {
+    put_header(out, fin, opcode, mask, len)
+}
+
+/// [`encode_header`] into the start of any slice long enough (at least
+/// [`MAX_HEADER_LEN`] bytes, or the header's own length).
+#[inline]
+fn put_header(out: &mut [u8], fin: bool, opcode: Opcode, mask: Option<[u8; 4]>, len: u64) -> usize {
     out[0] = (u8::from(fin) << 7) | opcode as u8;
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
     let mut pos = if len < 126 {
@@ -78,9 +85,7 @@ pub(crate) fn write_frame(
     parts: &[&[u8]],
 ) -> usize {
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut header = [0u8; MAX_HEADER_LEN];
-    let n = encode_header(&mut header, fin, opcode, mask, len as u64);
-    out[..n].copy_from_slice(&header[..n]);
+    let n = put_header(out, fin, opcode, mask, len as u64);
     let mut at = n;
     for part in parts {
         let dst = &mut out[at..at + part.len()];

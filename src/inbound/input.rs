@@ -87,7 +87,22 @@ impl RxCore {
         }
     }
 
+    #[inline]
     fn prepare_input(&mut self, room: usize) {
+        // An empty buffer with nothing to give back and its room (as a read
+        // that found no bytes leaves it) needs nothing.
+        if self.release != Release::Nothing
+            || self.buf.end != 0
+            || self.buf.data.capacity() < room.saturating_add(self.announced())
+        {
+            self.make_room(room);
+        }
+    }
+
+    /// [`prepare_input`](Self::prepare_input)'s work: give back what the
+    /// last event lent, close gaps, rewind or grow the buffer.
+    #[inline(never)]
+    fn make_room(&mut self, room: usize) {
         self.release_pending();
         if self.asm.kind.is_some() && self.msg_end < self.pos {
             // Close the gap of consumed headers (and control frames) between
@@ -109,11 +124,15 @@ impl RxCore {
         let moved = self
             .buf
             .rewind_if_empty(self.config.get_buffer_high_water());
-        self.shift(moved);
+        if moved != 0 {
+            self.shift(moved);
+        }
         // A read that ends the announced payload has its usual room too.
         let room = room.saturating_add(self.announced());
         let moved = self.buf.reserve(room, self.config.max_receive_buffer());
-        self.shift(moved);
+        if moved != 0 {
+            self.shift(moved);
+        }
     }
 
     /// Bytes a decoded header announced that have not arrived yet, when they

@@ -1,11 +1,15 @@
 //! Shared test helpers: owned event transcripts, feeding input whole, byte
 //! by byte or at seeded random split points, ready-made open connections, and
-//! an in-memory client/server `Pair`.
+//! an in-memory client/server `Pair` (and, with the `tokio` feature, a
+//! tokio `pair`).
 #![allow(dead_code, unused_imports)]
 
 use hybi::frame::Opcode;
 use hybi::frame::encode::encode_frame;
 use hybi::{Accept, Config, Connection, Error, Event, SeededRandom, State};
+
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 /// The shared way to open a connection without a peer (`hybi::testing`,
 /// also used by the benchmarks, the fuzz targets and the unit tests).

@@ -54,7 +54,7 @@
 use alloc::sync::Arc;
 use core::future::poll_fn;
 use core::pin::Pin;
-use core::task::{Context, Poll, ready};
+use core::task::{Context, Poll, Waker, ready};
 use core::time::Duration;
 use std::io;
 
@@ -86,6 +86,10 @@ pub const DEFAULT_MAX_QUEUED: usize = 256 << 10;
 /// How long a connection must be idle before it gives back its buffers.
 const IDLE_SHRINK: Duration = Duration::from_secs(1);
 
+/// Reads in a row that brought bytes, after which the timers are looked at
+/// although the task did not wait.
+const TIMER_LOOK_READS: u8 = 16;
+
 /// The first read after a connection gave back its buffers goes through
 /// this much stack, so waiting for bytes holds no heap.
 const IDLE_READ: usize = 2048;
@@ -102,6 +106,12 @@ pub struct WebSocket<S> {
     sleep: Pin<alloc::boxed::Box<Sleep>>,
     /// The deadline `sleep` is set to.
     sleep_at: Option<Instant>,
+    /// What `sleep` was last polled for: while the engine's deadline is
+    /// that one, the driver's own deadlines stand (clearing this is how they
+    /// say they moved) and the waker is the task's, it is not computed or
+    /// polled again (tokio swaps the stored waker on every poll: twice a
+    /// message otherwise).
+    armed: Option<Armed>,
     /// When to look whether the connection went idle (`None` once its
     /// buffers went back); set again only when that time comes, so a busy
     /// connection does not move its timer on every read.
@@ -110,6 +120,8 @@ pub struct WebSocket<S> {
     heard: bool,
     /// The buffers were given back: read through the stack first.
     shrunk: bool,
+    /// Reads that brought bytes since the timers were last looked at.
+    reads_unwaited: u8,
     /// A closed client waits until then for the server to close TCP.
     tcp_close_by: Option<Instant>,
     eof: bool,
@@ -118,6 +130,13 @@ pub struct WebSocket<S> {
     /// first [`Sender`] is (a connection without one holds none of it).
     senders: Option<alloc::boxed::Box<Senders>>,
     joiner: Joiner,
+}
+
+/// The deadlines a pending `sleep` stands for, and the waker it holds.
+#[derive(Debug)]
+struct Armed {
+    engine: Option<Time>,
+    waker: Waker,
 }
 
 impl WebSocket<::tokio::net::TcpStream> {
@@ -155,9 +174,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             origin: now,
             sleep: alloc::boxed::Box::pin(::tokio::time::sleep_until(now)),
             sleep_at: None,
+            armed: None,
             idle_at: Some(now + IDLE_SHRINK),
             heard: false,
             shrunk: false,
+            reads_unwaited: 0,
             tcp_close_by: None,
             eof: false,
             max_queued: DEFAULT_MAX_QUEUED,
@@ -432,7 +453,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Moves the senders' messages into the engine while the socket keeps
     /// up (nothing is taken while `max_queued` bytes wait).
     /// With a context, an empty queue wakes the task when a sender queues.
-    fn take_commands(&mut self, mut cx: Option<&mut Context<'_>>) {
+    #[inline]
+    fn take_commands(&mut self, cx: Option<&mut Context<'_>>) {
+        if self.senders.is_some() {
+            self.take_sent(cx);
+        }
+    }
+
+    /// [`take_commands`](Self::take_commands) once a [`Sender`] exists.
+    fn take_sent(&mut self, mut cx: Option<&mut Context<'_>>) {
         let Some(senders) = self.senders.as_deref_mut() else {
             return;
         };
@@ -535,9 +564,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         // A peer that stops reading gets at most the close
                         // timeout to take our last frames.
                         let now = Instant::now();
-                        let by = *self
-                            .tcp_close_by
-                            .get_or_insert_with(|| now + tcp_close_wait(self.conn.config()));
+                        let by = self.tcp_close_deadline(now);
                         if now >= by {
                             return Poll::Ready(Err(DriverError::Closed));
                         }
@@ -550,9 +577,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         // A client waits (at most the close timeout) for the
                         // server to close TCP first.
                         let now = Instant::now();
-                        let by = *self
-                            .tcp_close_by
-                            .get_or_insert_with(|| now + tcp_close_wait(self.conn.config()));
+                        let by = self.tcp_close_deadline(now);
                         if now < by {
                             if self.poll_timers(cx) {
                                 continue;
@@ -567,29 +592,74 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     _ => return Poll::Ready(Err(DriverError::Closed)),
                 }
             }
-            if self.poll_timers(cx) {
-                continue;
-            }
             if self.conn.transmit().len() > self.max_queued {
                 // Read nothing more until the peer takes our replies (the
                 // pending write wakes us).
+                if self.poll_timers(cx) {
+                    continue;
+                }
                 return Poll::Pending;
             }
-            // Pending: the read, the sleep and the senders' queue will wake us.
-            if let Err(e) = ready!(self.poll_read(cx)) {
-                return Poll::Ready(Err(e));
+            // The timers are looked at when the task is about to wait, and
+            // after every `TIMER_LOOK_READS` reads that did not: bytes just
+            // read are decoded first, and a peer that keeps the stream
+            // readable cannot hold a deadline off.
+            match self.poll_read(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.reads_unwaited += 1;
+                    if self.reads_unwaited >= TIMER_LOOK_READS {
+                        self.reads_unwaited = 0;
+                        self.poll_timers(cx);
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    self.reads_unwaited = 0;
+                    if self.poll_timers(cx) {
+                        continue;
+                    }
+                    // The read, the sleep and the senders' queue wake us.
+                    return Poll::Pending;
+                }
             }
         }
     }
 
+    /// When a closed connection stops waiting for TCP: set at the first
+    /// look, `now` plus the close timeout.
+    fn tcp_close_deadline(&mut self, now: Instant) -> Instant {
+        if let Some(by) = self.tcp_close_by {
+            return by;
+        }
+        let by = now + tcp_close_wait(self.conn.config());
+        self.tcp_close_by = Some(by);
+        // The sleep must be set for it.
+        self.armed = None;
+        by
+    }
+
     /// Sets the sleep to the next deadline; true if one passed (and ran).
+    #[inline]
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        let engine = self
-            .conn
-            .poll_timeout()
-            .map(|t| self.origin + t.since_origin());
+        let engine = self.conn.poll_timeout();
+        if let Some(armed) = &self.armed
+            && armed.engine == engine
+            && armed.waker.will_wake(cx.waker())
+            && !self.sleep.is_elapsed()
+        {
+            // The timer wakes this task when the deadline comes.
+            return false;
+        }
+        self.arm_timers(cx, engine)
+    }
+
+    /// [`poll_timers`](Self::poll_timers) when the sleep is not set for
+    /// `engine` (the engine's next deadline) and this task.
+    fn arm_timers(&mut self, cx: &mut Context<'_>, engine: Option<Time>) -> bool {
+        self.armed = None;
+        let engine_at = engine.map(|t| self.origin + t.since_origin());
         let idle = self.idle_at;
-        let wake = [engine, idle, self.tcp_close_by]
+        let wake = [engine_at, idle, self.tcp_close_by]
             .into_iter()
             .flatten()
             .min();
@@ -602,6 +672,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             self.sleep_at = Some(wake);
         }
         if self.sleep.as_mut().poll(cx).is_pending() {
+            self.armed = Some(Armed {
+                engine,
+                waker: cx.waker().clone(),
+            });
             return false;
         }
         self.sleep_at = None;
@@ -627,21 +701,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// One read into the engine.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DriverError>> {
         let result = if self.shrunk {
-            // Wait for bytes without holding a buffer.
-            let mut stack = [0u8; IDLE_READ];
-            let mut buf = ReadBuf::new(&mut stack);
-            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
-                    if n > 0 {
-                        self.conn.receive(buf.filled());
-                        self.shrunk = false;
-                    }
-                    Ok(n)
-                }
-                Poll::Ready(Err(e)) => Err(e),
-                Poll::Pending => return Poll::Pending,
-            }
+            ready!(self.poll_read_shrunk(cx))
         } else {
             let mut buf = ReadBuf::new(self.conn.read_buf());
             match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
@@ -665,12 +725,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 self.heard = true;
                 if self.idle_at.is_none() {
                     self.idle_at = Some(Instant::now() + IDLE_SHRINK);
+                    self.armed = None;
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Poll::Ready(Err(e.into())),
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// A read while the buffers are given back: through the stack, so
+    /// waiting for bytes holds no heap.
+    #[inline(never)]
+    fn poll_read_shrunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut stack = [0u8; IDLE_READ];
+        let mut buf = ReadBuf::new(&mut stack);
+        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        if n > 0 {
+            self.conn.receive(buf.filled());
+            self.shrunk = false;
+        }
+        Poll::Ready(Ok(n))
     }
 
     /// During the handshake: one read, or one timer.

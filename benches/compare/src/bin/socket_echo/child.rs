@@ -36,7 +36,19 @@ impl ServerProcess {
         count_heap: bool,
         cpu: Option<usize>,
     ) -> io::Result<ServerProcess> {
-        let mut command = Command::new(std::env::current_exe()?);
+        let exe = std::env::current_exe()?;
+        // `SOCKET_ECHO_WRAP="valgrind --tool=callgrind"` runs each server
+        // under that command, for instruction counts (README.md).
+        let wrap = std::env::var("SOCKET_ECHO_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut command = Command::new(program);
+                command.args(words).arg(exe);
+                command
+            }
+            None => Command::new(exe),
+        };
         command.arg("serve").arg(server.name());
         if count_heap {
             command.arg("--count-heap");

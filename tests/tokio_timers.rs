@@ -1,0 +1,150 @@
+//! `hybi::tokio`'s timers where they could be missed: a `WebSocket` that
+//! moves to another task keeps its keep-alive (the driver skips polling its
+//! sleep while the task and the deadline stay the same, so a new task must
+//! be noticed), and a peer that keeps sending cannot hold a deadline off
+//! (the timers are looked at when a read would wait, and after a run of
+//! reads that did not). Every loop is bounded.
+#![cfg(feature = "tokio")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use hybi::driver::{Answer, DriverError};
+use hybi::frame::Opcode;
+use hybi::frame::encode::encode_frame;
+use hybi::tokio::WebSocket;
+use hybi::{CloseCode, Config, Error};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+mod common;
+use common::tokio::pair;
+
+/// Waited on in one task (its sleep then holds that task's waker), then
+/// moved into another: the keep-alive Ping and the Pong deadline still run
+/// there, on tokio's paused clock.
+#[tokio::test(start_paused = true)]
+async fn keepalive_follows_the_websocket_into_another_task() {
+    let config = Config::new()
+        .keepalive_interval(Some(Duration::from_secs(20)))
+        .pong_timeout(Some(Duration::from_secs(20)));
+    let (_client, mut server) = pair(config).await;
+    let start = tokio::time::Instant::now();
+    // The client is never polled: it never answers the Ping.
+    let waited_here = tokio::time::timeout(Duration::from_secs(1), server.recv()).await;
+    assert!(waited_here.is_err(), "nothing arrives in the first second");
+    let other_task = tokio::spawn(async move {
+        for _ in 0..100 {
+            if let Err(e) = server.recv().await {
+                return Some(e);
+            }
+        }
+        None
+    });
+    let error = tokio::time::timeout(Duration::from_secs(600), other_task)
+        .await
+        .expect("the keep-alive woke the task that moved the WebSocket, not the one holding it")
+        .unwrap();
+    assert!(
+        matches!(error, Some(DriverError::Ws(Error::PongTimeout))),
+        "{error:?}"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(40) && waited < Duration::from_secs(45),
+        "{waited:?}"
+    );
+}
+
+/// Reads the 101 response's head from a raw client stream.
+async fn read_response_head(stream: &mut TcpStream) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert!(head.len() < 4096, "no end of the response head");
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    head
+}
+
+/// Over loopback TCP, a client that sends frames as fast as it can and
+/// never answers our Close: `close` still ends at the close timeout, while
+/// the bytes keep coming.
+#[tokio::test]
+async fn a_peer_that_keeps_sending_cannot_hold_off_the_close_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    let (socket, _) = listener.accept().await.unwrap();
+    let close_timeout = Duration::from_millis(300);
+    let config = Config::new().close_timeout(Some(close_timeout));
+    let accepting =
+        tokio::spawn(async move { WebSocket::accept(socket, config, |_| Answer::accept()).await });
+    raw.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let head = read_response_head(&mut raw).await;
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
+    let mut server = accepting.await.unwrap().unwrap();
+
+    // The flood: masked binary frames, written until the server goes away
+    // or 20 seconds pass; what the server sends back is read and dropped.
+    let (mut raw_read, mut raw_write) = raw.into_split();
+    let flooding = Arc::new(AtomicBool::new(true));
+    let sent = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (flooding, sent) = (Arc::clone(&flooding), Arc::clone(&sent));
+        tokio::spawn(async move {
+            let mut wire = Vec::new();
+            for _ in 0..64 {
+                encode_frame(
+                    &mut wire,
+                    true,
+                    Opcode::Binary,
+                    Some([9, 8, 7, 6]),
+                    &[0x55; 1000],
+                );
+            }
+            let until = tokio::time::Instant::now() + Duration::from_secs(20);
+            while tokio::time::Instant::now() < until {
+                if raw_write.write_all(&wire).await.is_err() {
+                    break;
+                }
+                sent.fetch_add(wire.len() as u64, Ordering::Relaxed);
+            }
+            flooding.store(false, Ordering::SeqCst);
+        })
+    };
+    let reader = tokio::spawn(async move {
+        let mut sink = vec![0u8; 16 << 10];
+        while let Ok(n) = raw_read.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    // Let the flood start.
+    while sent.load(Ordering::Relaxed) < 1 << 20 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+
+    let start = tokio::time::Instant::now();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(15), server.close(CloseCode::NORMAL, "")).await;
+    let took = start.elapsed();
+    assert!(closed.is_ok(), "close did not end within 15 s of flood");
+    assert!(
+        flooding.load(Ordering::SeqCst),
+        "the flood stopped before close ended ({took:?}): nothing was shown"
+    );
+    assert!(took >= close_timeout, "close ended early: {took:?}");
+    assert!(took < Duration::from_secs(10), "close took {took:?}");
+    drop(server);
+    writer.await.unwrap();
+    reader.await.unwrap();
+}
