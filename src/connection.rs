@@ -150,6 +150,7 @@ impl Connection {
     /// Offers at least `Config::read_buf_size` bytes. Reading here and
     /// committing avoids the copy that [`receive`](Self::receive) makes.
     #[must_use]
+    #[inline]
     pub fn read_buf(&mut self) -> &mut [u8] {
         self.rx.read_buf()
     }
@@ -158,6 +159,7 @@ impl Connection {
     /// (clamped to its length).
     ///
     /// Call next: drain `next_event` until `Ok(None)`, then drain `transmit`.
+    #[inline]
     pub fn commit(&mut self, n: usize) {
         self.heard(n);
         self.rx.commit(n);

@@ -93,11 +93,13 @@ impl TxCore {
     }
 
     /// Appends a frame with the role's masking.
+    #[inline]
     pub(crate) fn frame(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]]) {
         self.frame_rsv(fin, opcode, parts, 0);
     }
 
     /// Appends a frame with RSV bits `rsv` (`0x40`: RSV1, compressed).
+    #[inline]
     pub(crate) fn frame_rsv(&mut self, fin: bool, opcode: Opcode, parts: &[&[u8]], rsv: u8) {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let mask = self.mask();

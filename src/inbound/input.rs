@@ -165,6 +165,7 @@ impl RxCore {
     }
 
     /// Spare room to read into (at least `Config::read_buf_size` bytes).
+    #[inline]
     pub(crate) fn read_buf(&mut self) -> &mut [u8] {
         let size = self.config.get_read_buf_size();
         self.prepare_input(size);
@@ -173,6 +174,7 @@ impl RxCore {
 
     /// Marks `n` bytes of the spare room as received. After a fatal error
     /// input is dropped: nothing more will be decoded.
+    #[inline]
     pub(crate) fn commit(&mut self, n: usize) {
         if self.error.is_none() {
             self.buf.end = (self.buf.end + n).min(self.buf.data.len());

@@ -639,7 +639,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Sets the sleep to the next deadline; true if one passed (and ran).
-    #[inline]
+    #[inline(always)]
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
         let engine = self.conn.poll_timeout();
         if let Some(armed) = &self.armed
@@ -699,6 +699,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// One read into the engine.
+    #[inline(always)]
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DriverError>> {
         let result = if self.shrunk {
             ready!(self.poll_read_shrunk(cx))
