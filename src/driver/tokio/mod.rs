@@ -642,11 +642,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     #[inline(always)]
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
         let engine = self.conn.poll_timeout();
-        if let Some(armed) = &self.armed
-            && armed.engine == engine
-            && armed.waker.will_wake(cx.waker())
-            && !self.sleep.is_elapsed()
-        {
+        let armed_here = self
+            .armed
+            .as_ref()
+            .is_some_and(|armed| armed.engine == engine && armed.waker.will_wake(cx.waker()));
+        if armed_here && !self.sleep.is_elapsed() {
             // The timer wakes this task when the deadline comes.
             return false;
         }
