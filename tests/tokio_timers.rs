@@ -3,19 +3,24 @@
 //! sleep while the task and the deadline stay the same, so a new task must
 //! be noticed), and a peer that keeps sending cannot hold a deadline off
 //! (the timers are looked at when a read would wait, and after a run of
-//! reads that did not). Every loop is bounded.
+//! reads that did not: over TCP, tokio's cooperative budget makes reads
+//! wait now and then, so a stream that never waits shows the second look).
+//! Every loop is bounded.
 #![cfg(feature = "tokio")]
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hybi::driver::{Answer, DriverError};
 use hybi::frame::Opcode;
 use hybi::frame::encode::encode_frame;
 use hybi::tokio::WebSocket;
-use hybi::{CloseCode, Config, Error};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use hybi::{CloseCode, Config, Connection, Error, Negotiated};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 mod common;
@@ -147,4 +152,100 @@ async fn a_peer_that_keeps_sending_cannot_hold_off_the_close_timeout() {
     drop(server);
     writer.await.unwrap();
     reader.await.unwrap();
+}
+
+/// A stream that is always readable, and never takes part in tokio's
+/// cooperative budget (as a TCP socket does): client frames, over and over,
+/// until `until` passes, then the end of the stream (`ran_dry` says so).
+/// What is written to it is dropped.
+struct Endless {
+    wire: Vec<u8>,
+    at: usize,
+    until: std::time::Instant,
+    ran_dry: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Endless {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if std::time::Instant::now() >= this.until {
+            this.ran_dry.store(true, Ordering::SeqCst);
+            return Poll::Ready(Ok(()));
+        }
+        while buf.remaining() > 0 {
+            let n = buf.remaining().min(this.wire.len() - this.at);
+            buf.put_slice(&this.wire[this.at..this.at + n]);
+            this.at = (this.at + n) % this.wire.len();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Endless {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A stream whose reads never wait: the driver never reaches the point
+/// where a read would wait, so only its look at the timers after a run of
+/// reads can end `close` at the close timeout. (The other worker thread
+/// runs tokio's timer meanwhile.) Without that look, `close` runs until the
+/// stream ends, 8 seconds later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_never_waits_cannot_hold_off_the_close_timeout() {
+    let mut wire = Vec::new();
+    for _ in 0..16 {
+        encode_frame(
+            &mut wire,
+            true,
+            Opcode::Binary,
+            Some([1, 2, 3, 4]),
+            &[0x33; 500],
+        );
+    }
+    let ran_dry = Arc::new(AtomicBool::new(false));
+    let stream = Endless {
+        wire,
+        at: 0,
+        until: std::time::Instant::now() + Duration::from_secs(8),
+        ran_dry: Arc::clone(&ran_dry),
+    };
+    let close_timeout = Duration::from_millis(200);
+    let config = Config::new().close_timeout(Some(close_timeout));
+    let conn = Connection::server_opened(config, Negotiated::none());
+    let mut server = WebSocket::from_connection(stream, conn);
+    // The frames are read as messages first.
+    for _ in 0..100 {
+        let event = server.recv().await.unwrap();
+        assert!(
+            matches!(event, hybi::Event::Binary(b) if b.len() == 500),
+            "{event:?}"
+        );
+    }
+    let start = std::time::Instant::now();
+    let closed = server.close(CloseCode::NORMAL, "").await;
+    let took = start.elapsed();
+    assert!(
+        !ran_dry.load(Ordering::SeqCst),
+        "close ended only with the stream, after {took:?} ({closed:?})"
+    );
+    assert!(took >= close_timeout, "close ended early: {took:?}");
+    assert!(took < Duration::from_secs(5), "close took {took:?}");
 }

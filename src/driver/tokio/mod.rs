@@ -603,7 +603,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             // The timers are looked at when the task is about to wait, and
             // after every `TIMER_LOOK_READS` reads that did not: bytes just
             // read are decoded first, and a peer that keeps the stream
-            // readable cannot hold a deadline off.
+            // readable cannot hold a deadline off (tokio's sockets make a
+            // busy task wait now and then through its cooperative budget;
+            // a stream outside that budget may never wait).
             match self.poll_read(cx) {
                 Poll::Ready(Ok(())) => {
                     self.reads_unwaited += 1;
