@@ -5,8 +5,9 @@
 #     scripts/load.sh [connections]      # default 10000
 #
 # HYBI_LOAD_CONNECTIONS is set to the count: scenario 1 opens that many
-# echo connections at once, scenario 2 runs min(1000, count) slowloris
-# handshakes. The tests raise the open-files limit themselves (prlimit on
+# echo connections at once; scenario 2 runs 1,000 slowloris handshakes (one
+# byte per second, closed at a 3 s handshake timeout) at any count. The
+# tests raise the open-files limit themselves (prlimit on
 # their own PID) or run fewer connections with a message if they cannot.
 # Bounds: HYBI_LOAD_BUILD_TIMEOUT (seconds, default 1800) for the build,
 # HYBI_LOAD_TIMEOUT (default 900) for the run.

@@ -1,8 +1,10 @@
-//! `hybi::tokio`: every message kind over loopback TCP; refusals; over
-//! in-memory duplex streams: cancel safety under `tokio::select!`, senders
-//! in other tasks, the backpressure bound, keep-alive on a paused clock,
+//! `hybi::tokio`: every message kind over loopback TCP; refusals; a close
+//! from the server; over in-memory duplex streams: cancel safety under
+//! `tokio::select!`, senders in other tasks, keep-alive on a paused clock,
 //! the idle connection without buffers, and zero allocations per message
-//! in the echo loop. Every loop is bounded.
+//! in the echo loops (and for a repeated `Sender::close`). The
+//! backpressure bounds are in `tokio_backpressure.rs`. Every loop is
+//! bounded.
 #![cfg(feature = "tokio")]
 // A global allocator cannot be written without `unsafe`; this test-only
 // one forwards to the system allocator and counts.
@@ -14,7 +16,7 @@ use std::time::Duration;
 
 use hybi::driver::{Answer, ClientOptions, DriverError, OwnedMessage};
 use hybi::tokio::{SendError, WebSocket};
-use hybi::{ClientRequest, CloseCode, Config, Error, Event, MessageKind};
+use hybi::{CloseCode, Config, Error, Event, MessageKind};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
 mod common;
@@ -147,6 +149,46 @@ async fn every_message_kind_round_trips_over_tcp() {
     ws.close(CloseCode::NORMAL, "done").await.unwrap();
     assert!(matches!(ws.recv().await, Err(DriverError::Closed)));
     assert_eq!(server.await.unwrap().unwrap(), 1000);
+}
+
+/// The server starts the closing handshake towards a client that keeps
+/// reading: the client sees the code and the reason, answers, and both
+/// ends finish well before the close timeout.
+#[tokio::test]
+async fn the_server_closes_and_the_client_sees_its_code_and_reason() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let close_timeout = Duration::from_secs(5);
+    let config = Config::new().close_timeout(Some(close_timeout));
+    let server = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut ws = WebSocket::accept(socket, config, |_| Answer::accept()).await?;
+        ws.send_text("last words").await?;
+        let start = tokio::time::Instant::now();
+        ws.close(CloseCode(4001), "server going away").await?;
+        let took = start.elapsed();
+        Ok::<_, DriverError>((took, ws.recv().await.err()))
+    });
+    let url = format!("ws://127.0.0.1:{port}/");
+    let mut client = WebSocket::connect(&url, config).await.unwrap();
+    assert!(matches!(
+        client.recv().await.unwrap(),
+        Event::Text("last words")
+    ));
+    match client.recv().await.unwrap() {
+        Event::Close(close) => {
+            assert_eq!(close.code, CloseCode(4001));
+            assert_eq!(close.reason, "server going away");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(client.recv().await, Err(DriverError::Closed)));
+    let (took, after) = server.await.unwrap().unwrap();
+    assert!(
+        took < close_timeout,
+        "the close waited for its timeout: {took:?}"
+    );
+    assert!(matches!(after, Some(DriverError::Closed)), "{after:?}");
 }
 
 #[tokio::test]
@@ -307,87 +349,6 @@ async fn prepared_messages_through_senders() {
     }
 }
 
-/// Closing towards a peer that never reads ends within the close timeout.
-#[tokio::test(start_paused = true)]
-async fn close_towards_a_peer_that_never_reads_is_bounded() {
-    let (client_side, server_side) = tokio::io::duplex(1 << 10);
-    let config = Config::new().close_timeout(Some(Duration::from_secs(3)));
-    let accepting =
-        tokio::spawn(
-            async move { WebSocket::accept(server_side, config, |_| Answer::accept()).await },
-        );
-    let _client = WebSocket::client(client_side, ClientRequest::new("x", "/"), Config::new())
-        .await
-        .unwrap();
-    let mut server = accepting.await.unwrap().unwrap();
-    // Fill the pipe: the peer never reads.
-    let chunk = vec![1u8; 16 << 10];
-    let _ = tokio::time::timeout(Duration::from_secs(1), server.send_binary(&chunk)).await;
-    let start = tokio::time::Instant::now();
-    let closed =
-        tokio::time::timeout(Duration::from_secs(60), server.close(CloseCode::NORMAL, "")).await;
-    assert!(closed.is_ok(), "close returned");
-    assert!(
-        start.elapsed() <= Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
-}
-
-/// A peer that never reads: sends wait once `max_queued` bytes are queued,
-/// `try_send` reports `Full`, and memory stays within the bound.
-#[tokio::test(start_paused = true)]
-async fn a_peer_that_never_reads_cannot_grow_our_memory() {
-    let (client_side, server_side) = tokio::io::duplex(4 << 10);
-    let bound = 64 << 10;
-    let accepting = tokio::spawn(async move {
-        WebSocket::accept(server_side, Config::new(), |_| Answer::accept()).await
-    });
-    // The client handshakes, then never reads again.
-    let client = WebSocket::client(client_side, ClientRequest::new("x", "/"), Config::new())
-        .await
-        .unwrap();
-    let server = accepting.await.unwrap().unwrap().max_queued(bound);
-    let mut server = server;
-    let chunk = vec![7u8; 16 << 10];
-    let mut sent = 0usize;
-    for _ in 0..1000 {
-        match tokio::time::timeout(Duration::from_secs(5), server.send_binary(&chunk)).await {
-            Ok(result) => {
-                result.unwrap();
-                sent += 1;
-            }
-            Err(_) => break,
-        }
-    }
-    assert!(sent < 1000, "a send waits once the peer stops reading");
-    let queued_bytes = server.connection_mut().transmit().len();
-    assert!(
-        queued_bytes <= bound + chunk.len(),
-        "{queued_bytes} bytes queued"
-    );
-    // The buffers' capacity (they grow by doubling) stays within twice that.
-    let held = server.buffered_bytes();
-    assert!(
-        held <= 2 * (bound + chunk.len()) + (16 << 10),
-        "{held} bytes held"
-    );
-    // Senders: their budget is the same bound.
-    let sender = server.sender();
-    let mut queued = 0;
-    loop {
-        match sender.try_send_binary(chunk.clone()) {
-            Ok(()) => queued += 1,
-            Err(SendError::Full) => break,
-            Err(e) => panic!("{e}"),
-        }
-        assert!(queued < 100);
-    }
-    assert!(queued * chunk.len() <= bound, "{queued} chunks queued");
-    // The slow client is still connected: it only stopped reading.
-    assert_eq!(client.connection().state(), hybi::State::Open);
-}
-
 /// Keep-alive on tokio's clock: paused, it runs ahead to the Ping and the
 /// Pong deadline while the peer stays silent.
 #[tokio::test(start_paused = true)]
@@ -470,6 +431,79 @@ async fn the_echo_loop_is_allocation_free() {
         0,
         "{made} allocations in {} echoes",
         5 * messages.len()
+    );
+}
+
+/// The zero-copy echo loop (`recv_with_outbound`, as the example servers
+/// run it) allocates nothing per message once warm either.
+#[tokio::test]
+async fn the_outbound_echo_loop_is_allocation_free() {
+    let (mut client, mut server) = pair(Config::new()).await;
+    let messages: Vec<Vec<u8>> = (0..64).map(|i| vec![i as u8; 1 + i * 37]).collect();
+    let round = async |client: &mut WebSocket<DuplexStream>,
+                       server: &mut WebSocket<DuplexStream>| {
+        for m in &messages {
+            client.send_binary(m).await.unwrap();
+            {
+                let (event, mut out) = server.recv_with_outbound().await.unwrap();
+                match event {
+                    Event::Binary(b) => out.send_binary(b).unwrap(),
+                    other => panic!("{other:?}"),
+                }
+            }
+            server.flush().await.unwrap();
+            assert!(matches!(client.recv().await.unwrap(), Event::Binary(b) if b == &m[..]));
+        }
+    };
+    round(&mut client, &mut server).await;
+    let before = allocations();
+    for _ in 0..5 {
+        round(&mut client, &mut server).await;
+    }
+    let made = allocations() - before;
+    assert_eq!(
+        made,
+        0,
+        "{made} allocations in {} echoes",
+        5 * messages.len()
+    );
+}
+
+/// Only a connection's first `Sender::close` queues a Close: calling it
+/// again and again, from any clone, allocates nothing and cannot grow the
+/// queue; the client sees one Close.
+#[tokio::test]
+async fn a_repeated_sender_close_queues_one_close() {
+    let (mut client, mut server) = pair(Config::new()).await;
+    let sender = server.sender();
+    let other = sender.clone();
+    sender.close(CloseCode::NORMAL, "first").unwrap();
+    let before = allocations();
+    for _ in 0..10_000 {
+        other.close(CloseCode::NORMAL, "again").unwrap();
+    }
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations for 10,000 repeated closes");
+    let server_task = tokio::spawn(async move {
+        // The client's answering Close, then the end.
+        for _ in 0..4 {
+            if let Err(e) = server.recv().await {
+                return Some(e);
+            }
+        }
+        None
+    });
+    match client.recv().await.unwrap() {
+        Event::Close(close) => assert_eq!(close.reason, "first"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(client.recv().await, Err(DriverError::Closed)));
+    let ended = server_task.await.unwrap();
+    assert!(matches!(ended, Some(DriverError::Closed)), "{ended:?}");
+    assert_eq!(
+        sender.close(CloseCode::NORMAL, "late"),
+        Err(SendError::Closed),
+        "the connection is gone"
     );
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs examples/echo_server and examples/tokio_echo_server (the tokio
 # driver) against an independent client (Python's `websockets`): text,
-# binary, 1 MiB and 3 MiB messages, ping, clean close.
+# binary, 1 MiB and 3 MiB messages, ping, clean close; and hybi's two line
+# clients (examples/client on the blocking driver, examples/tokio_client,
+# over ws and wss) against both servers, every line echoed in order.
 # Installs the client into a cached virtualenv; stops the server it started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,14 +19,30 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate,tokio-rustls \
-  --example echo_server --example echo_client --example tokio_echo_server --example test_cert
+[ "${HYBI_INTEROP_SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --features deflate,blocking,tokio-rustls \
+  --example echo_server --example echo_client --example tokio_echo_server --example test_cert \
+  --example client --example tokio_client
 # Waits (at most 10 s) until something listens on 127.0.0.1:$1.
 wait_for_port() {
   for _ in $(seq 1 100); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2).close()" 2>/dev/null && return
     sleep 0.1
   done
+}
+
+# A line client (the example's name, then its arguments) sends three lines
+# on stdin; it must print each echo back, in order, then close.
+line_client() {
+  local name=$1 want got rc=0
+  shift
+  want=$'one\ntwo\nżółć ✓'
+  got=$(printf '%s\n' "$want" | timeout 30 "target/release/examples/$name" "$@" 2>/dev/null) || rc=$?
+  if [ "$rc" -ne 0 ] || [ "$got" != "$want" ]; then
+    echo "$name $* (exit $rc) printed:"
+    printf '%s\n' "$got"
+    return 1
+  fi
+  echo "$name $*: 3 lines echoed in order"
 }
 
 status=0
@@ -38,6 +56,8 @@ for server in echo_server tokio_echo_server; do
   wait_for_port "$port"
   echo "websockets client against $server:"
   timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "ws://127.0.0.1:$port/" || status=$?
+  line_client client "ws://127.0.0.1:$port/" || status=1
+  line_client tokio_client "ws://127.0.0.1:$port/" || status=1
   sleep 0.2
   echo "$server log:"
   cat "$log"
@@ -82,6 +102,7 @@ server_pid=$!
 wait_for_port "$port"
 echo "websockets client against tokio_echo_server over wss:"
 timeout 120 "$env_dir/bin/python" tests/interop/websockets_client.py "wss://localhost:$port/" --ca "$certs/cert.pem" || status=$?
+line_client tokio_client "wss://localhost:$port/" --ca "$certs/cert.pem" || status=1
 sleep 0.2
 echo "tokio_echo_server (wss) log:"
 cat "$log"

@@ -270,12 +270,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 commands,
                 tx,
                 budget: Arc::new(Semaphore::new(max)),
+                close_asked: Arc::default(),
             })
         });
         Sender {
             tx: senders.tx.clone(),
             budget: Arc::clone(&senders.budget),
             max,
+            close_asked: Arc::clone(&senders.close_asked),
         }
     }
 

@@ -5,6 +5,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ::tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, mpsc};
 
@@ -26,6 +27,9 @@ pub(super) struct Senders {
     pub(super) commands: mpsc::UnboundedReceiver<(Command, OwnedSemaphorePermit)>,
     pub(super) tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
     pub(super) budget: Arc<Semaphore>,
+    /// Set by the first [`Sender::close`]: one Close is queued, whatever
+    /// the number of calls.
+    pub(super) close_asked: Arc<AtomicBool>,
 }
 
 /// A cloneable handle that queues messages for a [`WebSocket`](super::WebSocket) from other
@@ -38,6 +42,7 @@ pub struct Sender {
     pub(super) tx: mpsc::UnboundedSender<(Command, OwnedSemaphorePermit)>,
     pub(super) budget: Arc<Semaphore>,
     pub(super) max: usize,
+    pub(super) close_asked: Arc<AtomicBool>,
 }
 
 /// Why a [`Sender`] could not queue a message.
@@ -166,11 +171,20 @@ impl Sender {
 
     /// Asks the owner to start the closing handshake with `code` and
     /// `reason` (it never waits for the queue: a close goes ahead of
-    /// nothing already queued, and after everything that is).
+    /// nothing already queued, and after everything that is). Only the
+    /// first call, from any of the connection's `Sender`s, queues a Close:
+    /// later ones return `Ok` and queue nothing, so calling it in a loop
+    /// cannot grow the queue.
     ///
     /// # Errors
     /// [`SendError::Closed`].
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if self.tx.is_closed() {
+            return Err(SendError::Closed);
+        }
+        if self.close_asked.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         let permit = Arc::clone(&self.budget)
             .try_acquire_many_owned(0)
             .map_err(|_| SendError::Closed)?;
