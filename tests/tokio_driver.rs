@@ -400,10 +400,25 @@ async fn an_idle_connection_holds_no_buffers() {
     ));
 }
 
+/// Runs `round` (`messages` echoes over a fresh pair) once to warm up, then
+/// five times more, and asserts those five allocated nothing.
+async fn warm_rounds_allocate_nothing(
+    messages: usize,
+    mut round: impl AsyncFnMut(&mut WebSocket<DuplexStream>, &mut WebSocket<DuplexStream>),
+) {
+    let (mut client, mut server) = pair(Config::new()).await;
+    round(&mut client, &mut server).await;
+    let before = allocations();
+    for _ in 0..5 {
+        round(&mut client, &mut server).await;
+    }
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations in {} echoes", 5 * messages);
+}
+
 /// The echo loop allocates nothing per message once warm.
 #[tokio::test]
 async fn the_echo_loop_is_allocation_free() {
-    let (mut client, mut server) = pair(Config::new()).await;
     let messages: Vec<String> = (0..64).map(|i| "x".repeat(1 + i * 37)).collect();
     let round = async |client: &mut WebSocket<DuplexStream>,
                        server: &mut WebSocket<DuplexStream>| {
@@ -420,25 +435,13 @@ async fn the_echo_loop_is_allocation_free() {
             assert!(matches!(client.recv().await.unwrap(), Event::Text(t) if t.len() == m.len()));
         }
     };
-    round(&mut client, &mut server).await;
-    let before = allocations();
-    for _ in 0..5 {
-        round(&mut client, &mut server).await;
-    }
-    let made = allocations() - before;
-    assert_eq!(
-        made,
-        0,
-        "{made} allocations in {} echoes",
-        5 * messages.len()
-    );
+    warm_rounds_allocate_nothing(messages.len(), round).await;
 }
 
 /// The zero-copy echo loop (`recv_with_outbound`, as the example servers
 /// run it) allocates nothing per message once warm either.
 #[tokio::test]
 async fn the_outbound_echo_loop_is_allocation_free() {
-    let (mut client, mut server) = pair(Config::new()).await;
     let messages: Vec<Vec<u8>> = (0..64).map(|i| vec![i as u8; 1 + i * 37]).collect();
     let round = async |client: &mut WebSocket<DuplexStream>,
                        server: &mut WebSocket<DuplexStream>| {
@@ -455,18 +458,7 @@ async fn the_outbound_echo_loop_is_allocation_free() {
             assert!(matches!(client.recv().await.unwrap(), Event::Binary(b) if b == &m[..]));
         }
     };
-    round(&mut client, &mut server).await;
-    let before = allocations();
-    for _ in 0..5 {
-        round(&mut client, &mut server).await;
-    }
-    let made = allocations() - before;
-    assert_eq!(
-        made,
-        0,
-        "{made} allocations in {} echoes",
-        5 * messages.len()
-    );
+    warm_rounds_allocate_nothing(messages.len(), round).await;
 }
 
 /// Only a connection's first `Sender::close` queues a Close: calling it

@@ -54,20 +54,22 @@
 use alloc::sync::Arc;
 use core::future::poll_fn;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker, ready};
-use core::time::Duration;
+use core::task::{Context, Poll, ready};
 use std::io;
 
-use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::io::{AsyncRead, AsyncWrite};
 use ::tokio::sync::{Semaphore, mpsc};
 use ::tokio::time::{Instant, Sleep};
 
 mod sender;
+mod socket;
+mod timers;
 #[cfg(feature = "tokio-rustls")]
 mod tls;
 
 use sender::{Command, Senders};
 pub use sender::{SendError, Sender};
+use timers::{Armed, IDLE_SHRINK};
 #[cfg(feature = "tokio-rustls")]
 pub use tls::{TlsClientStream, TlsServerStream};
 
@@ -77,22 +79,14 @@ use super::{
 };
 use crate::{
     ClientRequest, CloseCode, Config, Connection, Event, MessageKind, Outbound, Request, State,
-    Time,
 };
 
 /// Bytes a connection may have queued for the socket before a send waits.
 pub const DEFAULT_MAX_QUEUED: usize = 256 << 10;
 
-/// How long a connection must be idle before it gives back its buffers.
-const IDLE_SHRINK: Duration = Duration::from_secs(1);
-
 /// Reads in a row that brought bytes, after which the timers are looked at
 /// although the task did not wait.
 const TIMER_LOOK_READS: u8 = 16;
-
-/// The first read after a connection gave back its buffers goes through
-/// this much stack, so waiting for bytes holds no heap.
-const IDLE_READ: usize = 2048;
 
 /// An open WebSocket over a tokio stream.
 #[derive(Debug)]
@@ -130,13 +124,6 @@ pub struct WebSocket<S> {
     /// first [`Sender`] is (a connection without one holds none of it).
     senders: Option<alloc::boxed::Box<Senders>>,
     joiner: Joiner,
-}
-
-/// The deadlines a pending `sleep` stands for, and the waker it holds.
-#[derive(Debug)]
-struct Armed {
-    engine: Option<Time>,
-    waker: Waker,
 }
 
 impl WebSocket<::tokio::net::TcpStream> {
@@ -446,12 +433,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         self.conn.buffered_bytes()
     }
 
-    fn tick(&mut self) {
-        self.conn.handle_timeout(Time::from_duration(
-            Instant::now().duration_since(self.origin),
-        ));
-    }
-
     /// Moves the senders' messages into the engine while the socket keeps
     /// up (nothing is taken while `max_queued` bytes wait).
     /// With a context, an empty queue wakes the task when a sender queues.
@@ -514,31 +495,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
         })
         .await
-    }
-
-    /// One write of what is queued.
-    fn poll_write_some(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, DriverError> {
-        let out = self.conn.transmit();
-        match Pin::new(&mut self.stream).poll_write(cx, out) {
-            Poll::Ready(Ok(0)) => Err(io::Error::from(io::ErrorKind::WriteZero).into()),
-            Poll::Ready(Ok(n)) => {
-                self.conn.advance(n);
-                Ok(Poll::Ready(()))
-            }
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(Poll::Ready(())),
-            Poll::Ready(Err(e)) => Err(e.into()),
-            Poll::Pending => Ok(Poll::Pending),
-        }
-    }
-
-    /// Writes what it can without waiting.
-    fn poll_write_ready(&mut self, cx: &mut Context<'_>) -> Result<(), DriverError> {
-        while self.conn.wants_transmit() {
-            if self.poll_write_some(cx)?.is_pending() {
-                break;
-            }
-        }
-        Ok(())
     }
 
     /// Drives the connection until an event is staged.
@@ -627,131 +583,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
             }
         }
-    }
-
-    /// When a closed connection stops waiting for TCP: set at the first
-    /// look, `now` plus the close timeout.
-    fn tcp_close_deadline(&mut self, now: Instant) -> Instant {
-        if let Some(by) = self.tcp_close_by {
-            return by;
-        }
-        let by = now + tcp_close_wait(self.conn.config());
-        self.tcp_close_by = Some(by);
-        // The sleep must be set for it.
-        self.armed = None;
-        by
-    }
-
-    /// Sets the sleep to the next deadline; true if one passed (and ran).
-    #[inline(always)]
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
-        let engine = self.conn.poll_timeout();
-        let armed_here = self
-            .armed
-            .as_ref()
-            .is_some_and(|armed| armed.engine == engine && armed.waker.will_wake(cx.waker()));
-        if armed_here && !self.sleep.is_elapsed() {
-            // The timer wakes this task when the deadline comes.
-            return false;
-        }
-        self.arm_timers(cx, engine)
-    }
-
-    /// [`poll_timers`](Self::poll_timers) when the sleep is not set for
-    /// `engine` (the engine's next deadline) and this task.
-    fn arm_timers(&mut self, cx: &mut Context<'_>, engine: Option<Time>) -> bool {
-        self.armed = None;
-        let engine_at = engine.map(|t| self.origin + t.since_origin());
-        let idle = self.idle_at;
-        let wake = [engine_at, idle, self.tcp_close_by]
-            .into_iter()
-            .flatten()
-            .min();
-        let Some(wake) = wake else {
-            self.sleep_at = None;
-            return false;
-        };
-        if self.sleep_at != Some(wake) {
-            self.sleep.as_mut().reset(wake);
-            self.sleep_at = Some(wake);
-        }
-        if self.sleep.as_mut().poll(cx).is_pending() {
-            self.armed = Some(Armed {
-                engine,
-                waker: cx.waker().clone(),
-            });
-            return false;
-        }
-        self.sleep_at = None;
-        let now = Instant::now();
-        if idle.is_some_and(|i| now >= i) {
-            if core::mem::take(&mut self.heard) {
-                // Busy: look again a while after this.
-                self.idle_at = Some(now + IDLE_SHRINK);
-            } else {
-                // Idle: give back the empty buffers (a message in progress
-                // keeps its bytes, and is looked at again later).
-                self.conn.shrink_buffers();
-                self.shrunk = self.conn.buffered_bytes() == 0;
-                self.idle_at = (!self.shrunk).then_some(now + IDLE_SHRINK);
-            }
-        }
-        // The engine's deadlines run here, not on every read: what arrived
-        // since counts (its `heard` flag), so keep-alive stays exact.
-        self.tick();
-        true
-    }
-
-    /// One read into the engine.
-    #[inline(always)]
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DriverError>> {
-        let result = if self.shrunk {
-            ready!(self.poll_read_shrunk(cx))
-        } else {
-            let mut buf = ReadBuf::new(self.conn.read_buf());
-            match Pin::new(&mut self.stream).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
-                    if n > 0 {
-                        self.conn.commit(n);
-                    }
-                    Ok(n)
-                }
-                Poll::Ready(Err(e)) => Err(e),
-                Poll::Pending => return Poll::Pending,
-            }
-        };
-        match result {
-            Ok(0) => {
-                self.eof = true;
-                self.conn.receive_eof();
-            }
-            Ok(_) => {
-                self.heard = true;
-                if self.idle_at.is_none() {
-                    self.idle_at = Some(Instant::now() + IDLE_SHRINK);
-                    self.armed = None;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Poll::Ready(Err(e.into())),
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// A read while the buffers are given back: through the stack, so
-    /// waiting for bytes holds no heap.
-    #[inline(never)]
-    fn poll_read_shrunk(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let mut stack = [0u8; IDLE_READ];
-        let mut buf = ReadBuf::new(&mut stack);
-        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        if n > 0 {
-            self.conn.receive(buf.filled());
-            self.shrunk = false;
-        }
-        Poll::Ready(Ok(n))
     }
 
     /// During the handshake: one read, or one timer.
