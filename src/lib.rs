@@ -54,7 +54,8 @@
 //!
 //! - **The clock.** The engine reads none: time is an input. Call
 //!   [`Connection::handle_timeout`] with [`Time`] once at the start and
-//!   whenever [`Connection::poll_timeout`]'s time comes; the engine then
+//!   whenever [`Connection::poll_timeout`]'s time comes (a time already
+//!   past means at once: a deadline is about to start); the engine then
 //!   runs the timers `Config` sets (handshake 10 s, keep-alive Ping after
 //!   20 s of silence, Pong within 20 s, the peer's Close within 10 s):
 //!   it queues the Ping, fails the connection (`HandshakeError::Timeout`,

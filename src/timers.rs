@@ -122,6 +122,12 @@ impl Connection {
     /// Call it after every call that may change it (any input, send or
     /// close), then wake at that time.
     ///
+    /// A time no later than the last one given to `handle_timeout` means
+    /// "tell me the time now": a deadline is about to start (after
+    /// [`close`](Self::close), or when the handshake ends) and counts from
+    /// the next `handle_timeout`, so that a close after a long idle still
+    /// waits the whole close timeout for the peer.
+    ///
     /// ```
     /// use core::time::Duration;
     /// use hybi::{Config, Connection, Time};
@@ -130,8 +136,13 @@ impl Connection {
     /// assert_eq!(conn.poll_timeout(), Some(Time::from_millis(10_000)));
     /// ```
     pub fn poll_timeout(&mut self) -> Option<Time> {
-        self.settle_timers();
+        let starting = self.settle_timers(false);
         let t = self.timers.as_deref()?;
+        if starting {
+            // A deadline starts (after our Close, or the handshake): it
+            // counts from the time the next call gives, so ask for it now.
+            return Some(t.now);
+        }
         earlier(earlier(t.handshake, t.keepalive), earlier(t.pong, t.close))
     }
 
@@ -150,9 +161,6 @@ impl Connection {
     ///
     /// Call next: drain `next_event`, then `transmit`, then `poll_timeout`.
     pub fn handle_timeout(&mut self, now: Time) {
-        // What happened since the last call counts from the latest time
-        // given before it, whether or not the caller polled in between.
-        self.settle_timers();
         let timers = self.timers.get_or_insert_with(|| {
             alloc::boxed::Box::new(Timers {
                 now,
@@ -172,7 +180,9 @@ impl Connection {
             timers.keepalive = None;
             self.life.set(life);
         }
-        self.settle_timers();
+        // What changed since the last call (our Close, the end of the
+        // handshake) starts its deadline from this call's time.
+        self.settle_timers(true);
         let Some(t) = self.timers.as_deref_mut() else {
             return;
         };
@@ -207,14 +217,19 @@ impl Connection {
             // As if the stream ended: `next_event` reports 1006.
             self.life.set(self.life.get().ended());
         }
-        self.settle_timers();
+        self.settle_timers(true);
     }
 
     /// Brings the deadlines in line with the connection's state and with
-    /// what arrived since the last look.
-    fn settle_timers(&mut self) {
+    /// what arrived since the last look. A deadline the state calls for
+    /// starts (from the latest time given) only when `start`, that is in
+    /// `handle_timeout`, which has just been told the time; elsewhere it
+    /// waits, and the answer is true: one is waiting to start. (Started
+    /// from a time given long ago, a fresh close deadline would already
+    /// have passed, and the close would end without waiting for the peer.)
+    fn settle_timers(&mut self, start: bool) -> bool {
         let Some(t) = self.timers.as_deref_mut() else {
-            return;
+            return false;
         };
         let config = self.rx.config;
         let mut life = self.life.get();
@@ -223,25 +238,23 @@ impl Connection {
         }
         self.life.set(life);
         let now = t.now;
-        match life.state {
+        // The deadline the state calls for, if it is not running yet.
+        let (slot, length) = match life.state {
             State::AwaitingRequest | State::RequestReceived | State::AwaitingResponse => {
-                if t.handshake.is_none() {
-                    t.handshake = config.get_handshake_timeout().map(|d| now + d);
-                }
+                (&mut t.handshake, config.get_handshake_timeout())
             }
             State::Open => {
                 t.handshake = None;
-                if t.keepalive.is_none() {
-                    t.keepalive = config.get_keepalive_interval().map(|d| now + d);
-                }
+                (&mut t.keepalive, config.get_keepalive_interval())
             }
             State::CloseSent => {
                 t.handshake = None;
                 t.keepalive = None;
                 t.pong = None;
-                if t.close.is_none() && !life.eof {
-                    t.close = config.get_close_timeout().map(|d| now + d);
-                }
+                (
+                    &mut t.close,
+                    config.get_close_timeout().filter(|_| !life.eof),
+                )
             }
             State::Closed | State::Failed => {
                 *t = Timers {
@@ -251,7 +264,17 @@ impl Connection {
                     pong: None,
                     close: None,
                 };
+                return false;
             }
+        };
+        match length {
+            Some(length) if slot.is_none() => {
+                if start {
+                    *slot = Some(now + length);
+                }
+                !start
+            }
+            _ => false,
         }
     }
 }

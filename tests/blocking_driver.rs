@@ -9,7 +9,7 @@
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hybi::blocking::{Untimed, WebSocket};
 use hybi::driver::{Answer, ClientOptions, DriverError, OwnedMessage};
@@ -237,6 +237,48 @@ fn a_peer_that_never_answers_pings_is_dropped_by_keepalive() {
         DriverError::Ws(Error::PongTimeout) => {}
         other => panic!("{other:?}"),
     }
+}
+
+/// A close after a pause longer than the close timeout still waits that
+/// timeout for the peer's Close (the engine's deadline starts at the
+/// driver's next look at the clock, not at the last one, before the pause).
+#[test]
+fn a_close_after_a_pause_waits_the_close_timeout() {
+    let (l, port) = listener();
+    let close_timeout = Duration::from_millis(300);
+    let config = Config::new()
+        .keepalive_interval(None)
+        .close_timeout(Some(close_timeout));
+    let server = thread::spawn(move || {
+        let (socket, _) = l.accept().unwrap();
+        let mut ws = WebSocket::accept(socket, config, |_| Answer::accept()).unwrap();
+        // Busy elsewhere: the connection is not looked at.
+        thread::sleep(Duration::from_millis(600));
+        let start = Instant::now();
+        let closed = ws.close(CloseCode::NORMAL, "");
+        (closed, start.elapsed())
+    });
+    let (mut raw, head) = silent_client(port);
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    // The client reads the Close and never answers; it keeps TCP open
+    // until the server's side ends.
+    let mut frames = Vec::new();
+    let mut buf = [0u8; 256];
+    while let Ok(n) = raw.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        frames.extend_from_slice(&buf[..n]);
+        assert!(frames.len() < 4096);
+    }
+    let (closed, took) = server.join().unwrap();
+    closed.unwrap();
+    assert_eq!(frames[..2], [0x88, 0x02], "our Close: {frames:?}");
+    assert!(
+        took >= close_timeout,
+        "close ended after {took:?}, before the {close_timeout:?} close timeout"
+    );
+    assert!(took < Duration::from_secs(5), "close took {took:?}");
 }
 
 #[test]

@@ -209,7 +209,10 @@ fn a_missing_close_reply_ends_the_connection_as_abnormal() {
     conn.close(CloseCode::NORMAL, "bye").unwrap();
     take_output(&mut conn);
     // Keep-alive stops with our Close; the close deadline counts from the
-    // last time the connection was told (3 s).
+    // next time the connection is told, which it asks for at once (the
+    // latest time given: 3 s).
+    assert_eq!(conn.poll_timeout(), Some(secs(3)));
+    conn.handle_timeout(secs(3));
     assert_eq!(conn.poll_timeout(), Some(secs(13)));
     conn.handle_timeout(secs(12));
     assert_eq!(drain_events(&mut conn), Ok(vec![]));
@@ -229,6 +232,7 @@ fn the_peers_close_in_time_cancels_the_close_timer() {
     conn.handle_timeout(secs(0));
     conn.close(CloseCode::NORMAL, "").unwrap();
     take_output(&mut conn);
+    conn.handle_timeout(secs(0));
     assert_eq!(conn.poll_timeout(), Some(secs(10)));
     conn.receive(&client_frame(true, Opcode::Close, &1000u16.to_be_bytes()));
     let events = drain_events(&mut conn).unwrap();
@@ -288,7 +292,7 @@ fn a_pong_deadline_longer_than_the_interval_is_kept() {
 }
 
 /// Polling or not in between changes nothing: a change counts from the
-/// latest time given before it.
+/// first time given after it.
 #[test]
 fn polling_does_not_change_the_outcome() {
     for poll in [false, true] {
@@ -297,13 +301,66 @@ fn polling_does_not_change_the_outcome() {
         conn.close(CloseCode::NORMAL, "").unwrap();
         take_output(&mut conn);
         if poll {
-            assert_eq!(conn.poll_timeout(), Some(secs(13)));
+            assert_eq!(conn.poll_timeout(), Some(secs(3)), "tell me the time");
         }
-        conn.handle_timeout(secs(13));
+        conn.handle_timeout(secs(5));
+        conn.handle_timeout(secs(14));
+        assert_eq!(drain_events(&mut conn), Ok(vec![]), "poll {poll}");
+        conn.handle_timeout(secs(15));
         let events = drain_events(&mut conn).unwrap();
         assert_eq!(events.len(), 1, "poll {poll}: {events:?}");
         assert!(events[0].contains("1006"));
     }
+}
+
+/// A close after a long silence still waits the whole close timeout for
+/// the peer's Close: the deadline starts when the connection is next told
+/// the time, not from a time given long before the close.
+#[test]
+fn a_close_after_a_long_idle_waits_the_whole_close_timeout() {
+    let config = Config::new().keepalive_interval(None);
+    let mut conn = common::open_server(config);
+    conn.handle_timeout(secs(0));
+    assert_eq!(
+        conn.poll_timeout(),
+        None,
+        "no timer while open without keep-alive"
+    );
+    // An hour later, nothing told in between (there was nothing to wake for).
+    conn.close(CloseCode::NORMAL, "").unwrap();
+    take_output(&mut conn);
+    assert_eq!(conn.poll_timeout(), Some(secs(0)), "asks for the time");
+    conn.handle_timeout(secs(3600));
+    assert_eq!(drain_events(&mut conn), Ok(vec![]), "not ended at once");
+    assert_eq!(conn.poll_timeout(), Some(secs(3610)));
+    conn.handle_timeout(secs(3609));
+    assert_eq!(drain_events(&mut conn), Ok(vec![]));
+    conn.handle_timeout(secs(3610));
+    let events = drain_events(&mut conn).unwrap();
+    assert!(events[0].contains("1006"), "{events:?}");
+}
+
+/// The same for keep-alive after a handshake that waited a long time for
+/// the caller's answer with no handshake timeout: the first Ping comes an
+/// interval after the next time given, not at once.
+#[test]
+fn keep_alive_starts_from_the_time_after_the_handshake() {
+    let mut conn = Connection::server(Config::new().handshake_timeout(None));
+    conn.handle_timeout(secs(0));
+    assert_eq!(conn.poll_timeout(), None);
+    conn.receive(common::REQUEST);
+    assert!(matches!(
+        conn.next_event(),
+        Ok(Some(Event::HandshakeRequest(_)))
+    ));
+    // The request is heard at 1 s; the caller answers long after.
+    conn.handle_timeout(secs(1));
+    conn.accept(hybi::Accept::new()).unwrap();
+    take_output(&mut conn);
+    assert_eq!(conn.poll_timeout(), Some(secs(1)), "asks for the time");
+    conn.handle_timeout(secs(500));
+    assert!(conn.transmit().is_empty(), "no Ping at once");
+    assert_eq!(conn.poll_timeout(), Some(secs(520)));
 }
 
 /// Traffic keeps the Ping away even for a caller that only wakes at the

@@ -4,7 +4,9 @@
 //! be noticed), and a peer that keeps sending cannot hold a deadline off
 //! (the timers are looked at when a read would wait, and after a run of
 //! reads that did not: over TCP, tokio's cooperative budget makes reads
-//! wait now and then, so a stream that never waits shows the second look).
+//! wait now and then, so a stream that never waits shows the second look),
+//! and a close after a long idle waits the whole close timeout (its
+//! deadline counts from the driver's next look at the clock).
 //! Every loop is bounded.
 #![cfg(feature = "tokio")]
 
@@ -59,6 +61,34 @@ async fn keepalive_follows_the_websocket_into_another_task() {
     assert!(
         waited >= Duration::from_secs(40) && waited < Duration::from_secs(45),
         "{waited:?}"
+    );
+}
+
+/// A close after a long idle still waits the close timeout for the peer's
+/// Close (tokio's paused clock): the engine's close deadline starts when
+/// the driver next tells it the time, not from the last time it told it,
+/// an idle minute ago (the connection then ended at once, as 1006).
+#[tokio::test(start_paused = true)]
+async fn a_close_after_a_long_idle_waits_the_close_timeout() {
+    let close_timeout = Duration::from_secs(5);
+    let config = Config::new()
+        .keepalive_interval(None)
+        .close_timeout(Some(close_timeout));
+    // The client is never polled: it never answers the Close.
+    let (_client, mut server) = pair(config).await;
+    let idle = tokio::time::timeout(Duration::from_secs(60), server.recv()).await;
+    assert!(idle.is_err(), "nothing arrives while idle");
+    let start = tokio::time::Instant::now();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(60),
+        server.close(CloseCode::NORMAL, "bye"),
+    )
+    .await;
+    let took = start.elapsed();
+    assert!(closed.is_ok(), "close did not end at its timeout");
+    assert!(
+        took >= close_timeout && took < close_timeout + Duration::from_secs(1),
+        "close ended after {took:?}, not at the {close_timeout:?} close timeout"
     );
 }
 
