@@ -101,6 +101,19 @@ pub(crate) struct Timers {
     close: Option<Time>,
 }
 
+impl Timers {
+    /// No deadline running, at `now`.
+    fn at(now: Time) -> Self {
+        Self {
+            now,
+            handshake: None,
+            keepalive: None,
+            pong: None,
+            close: None,
+        }
+    }
+}
+
 /// Whether `deadline` has come by `now`.
 fn due(deadline: Option<Time>, now: Time) -> bool {
     deadline.is_some_and(|d| d <= now)
@@ -161,15 +174,9 @@ impl Connection {
     ///
     /// Call next: drain `next_event`, then `transmit`, then `poll_timeout`.
     pub fn handle_timeout(&mut self, now: Time) {
-        let timers = self.timers.get_or_insert_with(|| {
-            alloc::boxed::Box::new(Timers {
-                now,
-                handshake: None,
-                keepalive: None,
-                pong: None,
-                close: None,
-            })
-        });
+        let timers = self
+            .timers
+            .get_or_insert_with(|| alloc::boxed::Box::new(Timers::at(now)));
         timers.now = timers.now.max(now);
         // Bytes arrived since the last call: the peer is alive now, so
         // the keep-alive interval starts again from now. (`poll_timeout`
@@ -257,13 +264,7 @@ impl Connection {
                 )
             }
             State::Closed | State::Failed => {
-                *t = Timers {
-                    now,
-                    handshake: None,
-                    keepalive: None,
-                    pong: None,
-                    close: None,
-                };
+                *t = Timers::at(now);
                 return false;
             }
         };

@@ -53,16 +53,9 @@ use std::io::{Cursor, Read, Write};
 #[test]
 fn the_readme_block_is_this_code() {
     let readme = include_str!("../README.md");
-    let start = readme
-        .find("## The echo loop")
-        .expect("README has the echo loop");
-    let body = &readme[start..];
-    let code_start = body.find("```rust\n").expect("a rust block") + "```rust\n".len();
-    let code_end = code_start + body[code_start..].find("```\n").expect("block end");
+    let block = common::block_after(readme, "## The echo loop", "```rust");
     let this = include_str!("readme_loop.rs");
-    let begin = this.find("// README-BEGIN\n").unwrap() + "// README-BEGIN\n".len();
-    let end = this.find("// README-END\n").unwrap();
-    assert_eq!(&this[begin..end], &body[code_start..code_end]);
+    assert_eq!(common::marked(this, "README"), block);
 }
 
 /// A socket over fixed input: reads come in pieces of at most 64 KiB, then

@@ -4,6 +4,8 @@
 //! echoed, and `serve` ends well.
 #![cfg(feature = "tokio")]
 
+mod common;
+
 #[rustfmt::skip]
 mod readme {
 // README-TOKIO-BEGIN
@@ -28,21 +30,14 @@ pub async fn serve(socket: tokio::net::TcpStream) -> Result<(), DriverError> {
 #[test]
 fn the_readme_block_is_this_code() {
     let readme = include_str!("../README.md");
-    let start = readme
-        .find("## Or let a driver run the loop")
-        .expect("README has the driver section");
-    let body = &readme[start..];
     // `ignore`: the block needs the `tokio` feature, and the README is also the
     // crate's front page, whose doctests run with default features. This test
     // compiles and runs it instead.
-    let fence = "```rust,ignore\n";
-    let code_start = body.find(fence).expect("a rust block") + fence.len();
-    let code_end = code_start + body[code_start..].find("```\n").expect("block end");
+    let block = common::block_after(readme, "## Or let a driver run the loop", "```rust,ignore");
     let this = include_str!("readme_tokio.rs");
-    let begin = this.find("// README-TOKIO-BEGIN\n").unwrap() + "// README-TOKIO-BEGIN\n".len();
-    let end = this.find("// README-TOKIO-END\n").unwrap();
-    let code = this[begin..end].replacen("pub async fn serve", "async fn serve", 1);
-    assert_eq!(code, &body[code_start..code_end]);
+    let code =
+        common::marked(this, "README-TOKIO").replacen("pub async fn serve", "async fn serve", 1);
+    assert_eq!(code, block);
 }
 
 #[tokio::test]
@@ -51,12 +46,7 @@ async fn the_readme_server_echoes_and_ends_at_the_close() {
     use hybi::tokio::WebSocket;
     use hybi::{CloseCode, Config};
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
-        readme::serve(socket).await
-    });
+    let (port, server) = common::tokio::serve_one(readme::serve).await;
     let url = format!("ws://127.0.0.1:{port}/");
     let mut ws = WebSocket::connect(&url, Config::new()).await.unwrap();
     ws.send_text("hello").await.unwrap();

@@ -12,7 +12,10 @@ use hybi::driver::{Answer, DriverError};
 use hybi::tokio::WebSocket;
 use hybi::{Config, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+mod common;
+use common::tokio::serve_one;
 
 const REQUEST: &[u8] = b"GET /chat?room=a&x=1 HTTP/1.1\r\n\
     Host: 127.0.0.1\r\n\
@@ -55,21 +58,19 @@ fn record(request: &Request<'_>) -> Seen {
 async fn exchange(
     answer: fn() -> Answer,
 ) -> (Seen, Result<WebSocket<TcpStream>, DriverError>, Vec<u8>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let server = {
+    let (port, server) = {
         let seen = Arc::clone(&seen);
-        tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.unwrap();
+        serve_one(move |socket| async move {
             WebSocket::accept(socket, Config::new(), move |request| {
                 *seen.lock().unwrap() = record(request);
                 answer()
             })
             .await
         })
+        .await
     };
-    let mut raw = TcpStream::connect(addr).await.unwrap();
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     raw.write_all(REQUEST).await.unwrap();
     let mut response = Vec::new();
     let mut buf = [0u8; 1024];

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use hybi::driver::Answer;
 use hybi::frame::Opcode;
-use hybi::frame::encode::encode_frame;
 use hybi::tokio::{SendError, WebSocket};
 use hybi::{ClientRequest, CloseCode, Config, Event};
 use tokio::io::AsyncWriteExt;
+
+mod common;
 
 /// Closing towards a peer that never reads ends within the close timeout.
 #[tokio::test(start_paused = true)]
@@ -56,8 +57,7 @@ async fn a_peer_that_never_reads_cannot_grow_our_memory() {
     let client = WebSocket::client(client_side, ClientRequest::new("x", "/"), Config::new())
         .await
         .unwrap();
-    let server = accepting.await.unwrap().unwrap().max_queued(bound);
-    let mut server = server;
+    let mut server = accepting.await.unwrap().unwrap().max_queued(bound);
     let chunk = vec![7u8; 16 << 10];
     let mut sent = 0usize;
     for _ in 0..1000 {
@@ -108,23 +108,10 @@ async fn an_echo_server_stops_reading_while_a_flooding_peer_does_not_read() {
     let accepting = tokio::spawn(async move {
         WebSocket::accept(server_side, Config::new(), |_| Answer::accept()).await
     });
-    client_side
-        .write_all(
-            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .await
-        .unwrap();
+    client_side.write_all(common::REQUEST).await.unwrap();
     let mut server = accepting.await.unwrap().unwrap().max_queued(bound);
     // 64 MiB of 4 KiB binary frames, never reading the 101 or the echoes.
-    let mut frame = Vec::new();
-    encode_frame(
-        &mut frame,
-        true,
-        Opcode::Binary,
-        Some([1, 2, 3, 4]),
-        &[0x5a; 4096],
-    );
+    let frame = common::client_frame(true, Opcode::Binary, &[0x5a; 4096]);
     let total = 16 * 1024;
     let flood = tokio::spawn(async move {
         let mut written = 0usize;

@@ -20,7 +20,7 @@ use hybi::{CloseCode, Config, Error, Event, MessageKind};
 use tokio::io::{AsyncWriteExt, DuplexStream};
 
 mod common;
-use common::tokio::pair;
+use common::tokio::{pair, serve_one};
 
 /// Counts this thread's allocations (tests run on current-thread runtimes,
 /// so a test's tasks share its thread).
@@ -108,14 +108,12 @@ fn decide(request: &hybi::Request<'_>) -> Answer {
 
 #[tokio::test]
 async fn every_message_kind_round_trips_over_tcp() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
+    let (port, server) = serve_one(|socket| async move {
         let ws =
             WebSocket::accept(socket, Config::new().chunk_threshold(256 << 10), decide).await?;
         echo(ws).await
-    });
+    })
+    .await;
     let options = ClientOptions {
         protocols: &["chat.v1"],
         headers: &[("Cookie", "session=1")],
@@ -156,19 +154,17 @@ async fn every_message_kind_round_trips_over_tcp() {
 /// ends finish well before the close timeout.
 #[tokio::test]
 async fn the_server_closes_and_the_client_sees_its_code_and_reason() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let close_timeout = Duration::from_secs(5);
     let config = Config::new().close_timeout(Some(close_timeout));
-    let server = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await.unwrap();
+    let (port, server) = serve_one(move |socket| async move {
         let mut ws = WebSocket::accept(socket, config, |_| Answer::accept()).await?;
         ws.send_text("last words").await?;
         let start = tokio::time::Instant::now();
         ws.close(CloseCode(4001), "server going away").await?;
         let took = start.elapsed();
         Ok::<_, DriverError>((took, ws.recv().await.err()))
-    });
+    })
+    .await;
     let url = format!("ws://127.0.0.1:{port}/");
     let mut client = WebSocket::connect(&url, config).await.unwrap();
     assert!(matches!(
@@ -197,14 +193,12 @@ async fn refusals_reach_a_real_client() {
         ("http://evil", "session=1", 403),
         ("http://127.0.0.1", "x=1", 401),
     ] {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.unwrap();
+        let (port, server) = serve_one(|socket| async move {
             WebSocket::accept(socket, Config::new(), decide)
                 .await
                 .map(|_| ())
-        });
+        })
+        .await;
         let headers = [("Cookie", cookie)];
         let options = ClientOptions {
             headers: &headers,
@@ -248,12 +242,7 @@ async fn recv_is_cancel_safe() {
     });
     // A raw client: the handshake, then masked frames in 3-byte writes.
     let mut raw = raw_client;
-    raw.write_all(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
+    raw.write_all(common::REQUEST).await.unwrap();
     let mut wire = Vec::new();
     let mut expected = Vec::new();
     for i in 0..300 {
@@ -510,12 +499,7 @@ async fn an_idle_connection_costs_at_most_2_kib_of_heap() {
     let accepting = tokio::spawn(async move {
         WebSocket::accept(server_side, Config::new(), |_| Answer::accept()).await
     });
-    raw.write_all(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
+    raw.write_all(common::REQUEST).await.unwrap();
     let mut server = accepting.await.unwrap().unwrap();
     let mut wire = Vec::new();
     hybi::frame::encode::encode_frame(

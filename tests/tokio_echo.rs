@@ -3,6 +3,8 @@
 //! (delivered in chunks and echoed as fragments), a Ping, and the closing
 //! handshake. Also checks that docs/design.md shows the loop as it is.
 
+mod common;
+
 #[path = "../examples/tokio_echo.rs"]
 #[allow(dead_code)]
 mod tokio_echo;
@@ -15,14 +17,12 @@ use hybi::{ClientRequest, CloseCode, Config, Connection, Event};
 
 #[test]
 fn design_md_shows_the_example_loop() {
-    let example = include_str!("../examples/tokio_echo.rs");
-    let begin = example.find("// SERVE-BEGIN\n").unwrap() + "// SERVE-BEGIN\n".len();
-    let end = example.find("// SERVE-END\n").unwrap();
-    let lines = example[begin..end].lines().count();
+    let example = common::marked(include_str!("../examples/tokio_echo.rs"), "SERVE");
+    let lines = example.lines().count();
     assert!(lines <= 35, "the loop is {lines} lines");
     let design = include_str!("../docs/design.md");
     assert!(
-        design.contains(&example[begin..end]),
+        design.contains(example),
         "docs/design.md must show examples/tokio_echo.rs's loop as it is"
     );
 }

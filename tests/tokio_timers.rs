@@ -117,12 +117,7 @@ async fn a_peer_that_keeps_sending_cannot_hold_off_the_close_timeout() {
     let config = Config::new().close_timeout(Some(close_timeout));
     let accepting =
         tokio::spawn(async move { WebSocket::accept(socket, config, |_| Answer::accept()).await });
-    raw.write_all(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
+    raw.write_all(common::REQUEST).await.unwrap();
     let head = read_response_head(&mut raw).await;
     assert!(head.starts_with(b"HTTP/1.1 101"), "{head:?}");
     let mut server = accepting.await.unwrap().unwrap();
@@ -135,16 +130,7 @@ async fn a_peer_that_keeps_sending_cannot_hold_off_the_close_timeout() {
     let writer = {
         let (flooding, sent) = (Arc::clone(&flooding), Arc::clone(&sent));
         tokio::spawn(async move {
-            let mut wire = Vec::new();
-            for _ in 0..64 {
-                encode_frame(
-                    &mut wire,
-                    true,
-                    Opcode::Binary,
-                    Some([9, 8, 7, 6]),
-                    &[0x55; 1000],
-                );
-            }
+            let wire = common::client_frame(true, Opcode::Binary, &[0x55; 1000]).repeat(64);
             let until = tokio::time::Instant::now() + Duration::from_secs(20);
             while tokio::time::Instant::now() < until {
                 if raw_write.write_all(&wire).await.is_err() {

@@ -299,3 +299,24 @@ impl Pair {
         }
     }
 }
+
+/// The text between the lines `// {marker}-BEGIN` and `// {marker}-END` of
+/// `source`: the part of a test or example that a document shows.
+pub fn marked<'a>(source: &'a str, marker: &str) -> &'a str {
+    let begin = format!("// {marker}-BEGIN\n");
+    let start = source.find(&begin).expect("the BEGIN marker") + begin.len();
+    let end = source
+        .find(&format!("// {marker}-END\n"))
+        .expect("the END marker");
+    &source[start..end]
+}
+
+/// The body of the first code block opened by `fence` (```` ```rust ````,
+/// say) after `heading` in `doc`.
+pub fn block_after<'a>(doc: &'a str, heading: &str, fence: &str) -> &'a str {
+    let body = &doc[doc.find(heading).expect("the heading")..];
+    let open = format!("{fence}\n");
+    let start = body.find(&open).expect("a code block") + open.len();
+    let end = start + body[start..].find("```\n").expect("the block's end");
+    &body[start..end]
+}
